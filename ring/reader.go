@@ -1,0 +1,374 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"os"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/proc"
+	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
+)
+
+// Reader owns a buffer: it creates the segment, the notifier's resources
+// and the lock file, reads frames, and removes everything on Close.
+//
+// A Reader is not safe for concurrent use: ReadFrame, Frame.Release,
+// Metadata and Close must be called from one goroutine at a time.
+type Reader struct {
+	name     string
+	opts     options
+	seg      *shm.Segment
+	lock     *lockFile
+	oieb     *layout.OIEB
+	notifier Notifier
+	ring     []byte // the payload block
+	metadata []byte // the metadata block
+	size     uint64 // payload_size, cached at creation
+
+	// Reader-owned state, cached here and stored to the OIEB once per frame.
+	readPos     uint64
+	readCount   uint64
+	expectedSeq uint64
+
+	// Frames handed out but not released yet, plus wasted tails waiting for
+	// the frames before them: space is returned to the writer strictly in
+	// ring order. See release.
+	pending    []pendingSpan
+	pendHead   uint64
+	pendTail   uint64
+	sawWriter  bool
+	dataReady  func() bool
+	err        error // sticky: a corrupt ring is not read further
+	closed     bool
+	framesRead uint64
+}
+
+type pendingSpan struct {
+	size     uint64
+	released bool
+	frame    bool // a frame (the writer is told) rather than a wasted tail
+}
+
+// NewReader creates the buffer name with the sizes of cfg and returns its
+// reader. It first removes what dead readers left behind (CleanupStale);
+// a name held by a live reader fails with ErrReaderAlreadyConnected.
+func NewReader(name string, cfg Config, opts ...Option) (*Reader, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	o := buildOptions(opts)
+	if cfg.PayloadSize == 0 {
+		return nil, fmt.Errorf("%w: payload size 0", ErrInvalidConfig)
+	}
+	mdSize, ok1 := layout.RoundUp(cfg.MetadataSize)
+	plSize, ok2 := layout.RoundUp(cfg.PayloadSize)
+	total := layout.SegmentSize(mdSize, plSize)
+	if !ok1 || !ok2 || total < plSize || total < mdSize || total > 1<<47 {
+		return nil, fmt.Errorf("%w: sizes %d + %d do not fit a mapping", ErrInvalidConfig, cfg.MetadataSize, cfg.PayloadSize)
+	}
+	if o.notifier == nil {
+		o.notifier = semaphore.New()
+	}
+
+	_ = CleanupStale() // best effort: another process's leftovers must not stop us
+	lock, err := acquireLock(name, o.perm)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{name: name, opts: o, lock: lock, notifier: o.notifier}
+	if err := r.create(mdSize, plSize); err != nil {
+		r.teardown()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) create(mdSize, plSize uint64) error {
+	// We hold the lock, so any segment of this name belongs to a reader
+	// that is gone — unless its recorded reader is alive (a peer that does
+	// not take the lock).
+	if rpid, _, exists := segmentPeers(r.name); exists && rpid != 0 && proc.Alive(rpid) {
+		return fmt.Errorf("%w: segment %s has live reader PID %d", ErrReaderAlreadyConnected, r.name, rpid)
+	}
+	if err := removeBufferFiles(r.name, r.notifier); err != nil {
+		return fmt.Errorf("zerobuffer: remove stale %s: %w", r.name, err)
+	}
+	// The segment is built under a hidden name and linked to its real name
+	// only when complete, so a writer never sees it half made.
+	seg, err := shm.CreateHidden(layout.SegmentSize(mdSize, plSize), r.opts.perm)
+	if err != nil {
+		return err
+	}
+	r.seg = seg
+	r.oieb, err = layout.View(seg.Data)
+	if err != nil {
+		return err
+	}
+	seg.Prefault(true)
+	r.oieb.Init(mdSize, plSize, r.notifier.Kind())
+	r.metadata = seg.Data[layout.OIEBSize : layout.OIEBSize+mdSize : layout.OIEBSize+mdSize]
+	r.ring = seg.Data[layout.PayloadOffset(mdSize):layout.SegmentSize(mdSize, plSize):layout.SegmentSize(mdSize, plSize)]
+	r.size = plSize
+	r.expectedSeq = 1
+
+	// At most one frame per 17 bytes and one tail per frame can be pending.
+	capacity := min(2*(plSize/(layout.FrameHeaderSize+1))+2, 4096)
+	r.pending = make([]pendingSpan, 1<<bits.Len64(capacity-1))
+	r.dataReady = func() bool { return r.oieb.PayloadWrittenCount.Load() != r.readCount }
+
+	if err := r.notifier.Create(r.name, r.oieb, r.opts.perm); err != nil {
+		return fmt.Errorf("zerobuffer: notifier for %s: %w", r.name, err)
+	}
+	r.oieb.ReaderPID.Store(uint64(os.Getpid()))
+	// Last: publish. A writer can connect from now on.
+	if err := seg.Publish(r.name); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%w: %v", ErrReaderAlreadyConnected, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// teardown undoes whatever create managed, for failures and Close.
+func (r *Reader) teardown() error {
+	var errs []error
+	if r.oieb != nil {
+		r.oieb.ReaderPID.Store(0)
+	}
+	if r.notifier != nil {
+		errs = append(errs, r.notifier.Close())
+	}
+	if r.seg != nil {
+		errs = append(errs, removeBufferFiles(r.name, r.notifier), r.seg.Close())
+	}
+	errs = append(errs, r.lock.release())
+	r.oieb = nil
+	return errors.Join(errs...)
+}
+
+// Name is the buffer's name.
+func (r *Reader) Name() string { return r.name }
+
+// OIEB is the live control block, for inspection and tests.
+func (r *Reader) OIEB() *layout.OIEB { return r.oieb }
+
+// PayloadSize is the ring's size after rounding.
+func (r *Reader) PayloadSize() uint64 { return r.size }
+
+// Metadata returns the metadata the writer stored, without its length
+// prefix, as a slice into the shared memory (valid until Close); nil when
+// none has been written.
+func (r *Reader) Metadata() ([]byte, error) {
+	if r.closed {
+		return nil, ErrClosed
+	}
+	return layout.ParseMetadata(r.metadata, r.oieb.MetadataWrittenBytes.Load())
+}
+
+// Close marks the reader gone and removes the segment, the notifier's
+// resources and the lock file. Frames still held become invalid: their
+// bytes are unmapped. Close is idempotent.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.teardown()
+}
+
+// ReadFrame waits for the next frame and returns it. The frame's bytes
+// point into the ring (no copy) and stay valid until Frame.Release, which
+// hands the space back to the writer; frames must be released, in any
+// order, and the space returns in ring order.
+//
+// The wait ends at ctx's deadline (context.DeadlineExceeded) or
+// cancellation (noticed within the liveness interval), when the writer
+// died (ErrWriterDead), or when the writer closed and every frame it wrote
+// has been read (ErrWriterClosed). A frame whose sequence number or header
+// is wrong yields a *SequenceError or *CorruptionError, and the reader
+// returns that same error from then on: a ring that lies is not read on.
+func (r *Reader) ReadFrame(ctx context.Context) (Frame, error) {
+	if r.closed {
+		return Frame{}, ErrClosed
+	}
+	if r.err != nil {
+		return Frame{}, r.err
+	}
+	if r.pendTail-r.pendHead+2 > uint64(len(r.pending)) {
+		return Frame{}, fmt.Errorf("%w: %d frames held", ErrTooManyHeldFrames, r.pendTail-r.pendHead)
+	}
+	// Fast path: an event is already there.
+	ok, err := r.notifier.WaitData(r.dataReady, 0)
+	if err != nil {
+		return Frame{}, fmt.Errorf("zerobuffer: wait for data: %w", err)
+	}
+	if !ok {
+		if err := r.waitData(ctx); err != nil {
+			return Frame{}, err
+		}
+	}
+	return r.takeFrame()
+}
+
+// waitData blocks in liveness-interval slices until the notifier delivers
+// an event, the context ends, or the writer is found gone.
+func (r *Reader) waitData(ctx context.Context) error {
+	deadline, hasDeadline := ctx.Deadline()
+	for {
+		slice := r.opts.liveness
+		if hasDeadline {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return context.DeadlineExceeded
+			}
+			slice = min(slice, left)
+		}
+		ok, err := r.notifier.WaitData(r.dataReady, slice)
+		if err != nil {
+			return fmt.Errorf("zerobuffer: wait for data: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.checkWriter(); err != nil {
+			return err
+		}
+	}
+}
+
+// checkWriter turns a quiet ring into an error when the writer is gone:
+// a recorded writer that is dead, or a writer that cleared its PID after
+// every frame it wrote was read.
+func (r *Reader) checkWriter() error {
+	pid := r.oieb.WriterPID.Load()
+	if pid != 0 {
+		r.sawWriter = true
+		if !proc.Alive(pid) {
+			return fmt.Errorf("%w: PID %d", ErrWriterDead, pid)
+		}
+		return nil
+	}
+	written := r.oieb.PayloadWrittenCount.Load()
+	if (r.sawWriter || written > 0) && written == r.readCount {
+		return ErrWriterClosed
+	}
+	return nil
+}
+
+// takeFrame reads the header at the read position, after the notifier
+// said a frame is there.
+func (r *Reader) takeFrame() (Frame, error) {
+	pos := r.readPos
+	if r.size-pos < layout.FrameHeaderSize {
+		// A tail too short for a header: the writer wrapped without a
+		// marker (the C++/C# writers do). Reclaim it and go to 0.
+		r.reclaimTail(r.size - pos)
+		pos = 0
+	}
+	h, _ := layout.ParseFrameHeader(r.ring[pos:])
+	if h.PayloadSize == 0 && h.SequenceNumber == 0 {
+		if pos == 0 {
+			return Frame{}, r.poison(&CorruptionError{Offset: pos, RingSize: r.size, Why: "wrap marker at the start of the ring"})
+		}
+		r.reclaimTail(r.size - pos)
+		r.readCount++
+		pos = 0
+		h, _ = layout.ParseFrameHeader(r.ring[pos:])
+	}
+	if h.SequenceNumber != r.expectedSeq && !(h.SequenceNumber == 1 && h.PayloadSize != 0) {
+		return Frame{}, r.poison(&SequenceError{Expected: r.expectedSeq, Got: h.SequenceNumber})
+	}
+	if h.PayloadSize == 0 {
+		return Frame{}, r.poison(&CorruptionError{Offset: pos, PayloadSize: 0, RingSize: r.size, Why: "zero-length frame"})
+	}
+	if h.PayloadSize > r.size-pos-layout.FrameHeaderSize {
+		return Frame{}, r.poison(&CorruptionError{Offset: pos, PayloadSize: h.PayloadSize, RingSize: r.size, Why: "frame reaches past the end of the ring"})
+	}
+	start := pos + layout.FrameHeaderSize
+	end := start + h.PayloadSize
+	span := layout.FrameSpan(h.PayloadSize)
+
+	r.readPos = end
+	if r.readPos == r.size {
+		r.readPos = 0
+	}
+	r.readCount++
+	r.expectedSeq = h.SequenceNumber + 1
+	r.framesRead++
+	r.oieb.PayloadReadPos.Store(r.readPos)
+	r.oieb.PayloadReadCount.Store(r.readCount)
+
+	slot := r.pendTail
+	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span, frame: true}
+	r.pendTail++
+	return Frame{r: r, data: r.ring[start:end:end], seq: h.SequenceNumber, slot: slot}, nil
+}
+
+func (r *Reader) poison(err error) error {
+	r.err = err
+	return err
+}
+
+// reclaimTail returns a wasted tail to the writer: at once when no frame
+// is held, else after the frames before it are released.
+func (r *Reader) reclaimTail(n uint64) {
+	if n == 0 {
+		return
+	}
+	if r.pendHead == r.pendTail {
+		r.oieb.PayloadFreeBytes.Add(n)
+		return
+	}
+	r.pending[r.pendTail&uint64(len(r.pending)-1)] = pendingSpan{size: n, released: true}
+	r.pendTail++
+}
+
+// release hands a frame's space back. Space returns in ring order: a frame
+// released before older ones waits for them, so the writer never reuses
+// bytes a held frame still points at.
+func (r *Reader) release(slot uint64) error {
+	if r.closed {
+		return ErrClosed
+	}
+	if slot < r.pendHead || slot >= r.pendTail {
+		return nil // released already
+	}
+	mask := uint64(len(r.pending) - 1)
+	e := &r.pending[slot&mask]
+	if e.released {
+		return nil
+	}
+	e.released = true
+	if slot != r.pendHead {
+		return nil
+	}
+	var bytes uint64
+	posts := 0
+	for r.pendHead < r.pendTail {
+		e := &r.pending[r.pendHead&mask]
+		if !e.released {
+			break
+		}
+		bytes += e.size
+		if e.frame {
+			posts++
+		}
+		r.pendHead++
+	}
+	r.oieb.PayloadFreeBytes.Add(bytes)
+	for ; posts > 0; posts-- {
+		if err := r.notifier.PostSpace(); err != nil {
+			return fmt.Errorf("zerobuffer: post space: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package ring
+
+import (
+	"context"
+	"os"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zerobuffer/zerobuffer-go/layout"
+)
+
+// pair makes a reader and a connected writer in this goroutine, so each
+// step's effect on the OIEB can be checked exactly.
+func pair(t *testing.T, cfg Config, opts ...Option) (*Reader, *Writer) {
+	t.Helper()
+	name := uniqueName(t)
+	r, err := NewReader(name, cfg, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	w, err := Connect(name, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	return r, w
+}
+
+func TestOIEBAfterEachOperation(t *testing.T) {
+	r, w := pair(t, Config{MetadataSize: 100, PayloadSize: 1000})
+	o := r.OIEB()
+	pid := uint64(os.Getpid())
+	want := layout.Snapshot{
+		OIEBSize: 128, Version: layout.Version{Major: 1},
+		MetadataSize: 128, MetadataFreeBytes: 128,
+		PayloadSize: 1024, PayloadFreeBytes: 1024,
+		ReaderPID: pid, WriterPID: pid,
+	}
+	check := func(step string) {
+		t.Helper()
+		got := o.Snapshot()
+		require.Equal(t, want, got, step)
+		require.NoError(t, got.Validate(uint64(len(r.seg.Data))), step)
+	}
+	check("after connect")
+
+	require.NoError(t, w.SetMetadata([]byte("hello")))
+	want.MetadataWrittenBytes, want.MetadataFreeBytes = 13, 115
+	check("after metadata")
+
+	ctx := context.Background()
+	// Two frames: 316 + 416 bytes of the ring.
+	require.NoError(t, w.WriteFrame(make([]byte, 300)))
+	want.PayloadFreeBytes, want.PayloadWritePos, want.PayloadWrittenCount = 1024-316, 316, 1
+	check("after frame 1")
+	buf, err := w.Reserve(400)
+	require.NoError(t, err)
+	check("a reservation publishes nothing")
+	buf[0] = 1
+	require.NoError(t, w.Commit())
+	want.PayloadFreeBytes, want.PayloadWritePos, want.PayloadWrittenCount = 1024-732, 732, 2
+	check("after frame 2")
+
+	f1, err := r.ReadFrame(ctx)
+	require.NoError(t, err)
+	want.PayloadReadPos, want.PayloadReadCount = 316, 1
+	check("after reading frame 1")
+	require.NoError(t, f1.Release())
+	want.PayloadFreeBytes += 316
+	check("after releasing frame 1")
+
+	// A 300-byte frame does not fit the 292 bytes left: a marker, the
+	// tail wasted, the frame at 0.
+	require.NoError(t, w.WriteFrame(make([]byte, 300)))
+	want.PayloadFreeBytes -= 292 + 316
+	want.PayloadWritePos, want.PayloadWrittenCount = 316, 4
+	check("after a wrapping frame")
+
+	f2, err := r.ReadFrame(ctx)
+	require.NoError(t, err)
+	want.PayloadReadPos, want.PayloadReadCount = 732, 2
+	check("after reading frame 2")
+	// Frame 3 is read while frame 2 is held: the marker's tail must not
+	// be handed back before frame 2 is.
+	f3, err := r.ReadFrame(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), f3.Seq())
+	want.PayloadReadPos, want.PayloadReadCount = 316, 4
+	check("after reading frame 3 past the marker, frame 2 held")
+	require.NoError(t, f3.Release())
+	check("releasing frame 3 before frame 2 frees nothing yet")
+	require.NoError(t, f2.Release())
+	want.PayloadFreeBytes = 1024
+	check("after releasing frame 2: everything is free")
+	require.NoError(t, f2.Release(), "double release is harmless")
+	check("after a double release")
+
+	require.NoError(t, w.Close())
+	want.WriterPID = 0
+	check("after the writer's close")
+}
+
+func TestFramesReleasedOutOfOrder(t *testing.T) {
+	r, w := pair(t, Config{PayloadSize: 4096})
+	require.NoError(t, writeFrames(w, 6, constSize(100)))
+	var frames []Frame
+	for range 6 {
+		f, err := r.ReadFrame(context.Background())
+		require.NoError(t, err)
+		frames = append(frames, f)
+	}
+	free := func() uint64 { return r.OIEB().PayloadFreeBytes.Load() }
+	base := free()
+	for _, step := range []struct {
+		release int
+		freed   uint64
+	}{{2, 0}, {1, 0}, {0, 3 * 116}, {5, 3 * 116}, {3, 4 * 116}, {4, 6 * 116}} {
+		require.NoError(t, checkPattern(frames[step.release].Bytes(), step.release), "held frames keep their bytes")
+		require.NoError(t, frames[step.release].Release())
+		assert.Equal(t, base+step.freed, free(), "after releasing frame %d", step.release)
+	}
+}
+
+func TestBlocksAreAligned(t *testing.T) {
+	for _, cfg := range []Config{{0, 1}, {1, 1}, {63, 65}, {4096, 1 << 20}, {100, 3110416}} {
+		r, err := NewReader(uniqueName(t), cfg)
+		require.NoError(t, err)
+		o := r.OIEB()
+		md, pl := o.MetadataSize.Load(), o.PayloadSize.Load()
+		assert.Zero(t, md%64, "metadata size %d", md)
+		assert.Zero(t, pl%64, "payload size %d", pl)
+		assert.GreaterOrEqual(t, md, cfg.MetadataSize)
+		assert.GreaterOrEqual(t, pl, cfg.PayloadSize)
+		base := uintptr(unsafe.Pointer(&r.seg.Data[0]))
+		assert.Zero(t, base%4096, "mapping is page aligned")
+		if md > 0 {
+			assert.Equal(t, uintptr(128), uintptr(unsafe.Pointer(&r.metadata[0]))-base)
+		}
+		assert.Zero(t, (uintptr(unsafe.Pointer(&r.ring[0]))-base)%64)
+		assert.Equal(t, uint64(len(r.seg.Data)), 128+md+pl)
+		require.NoError(t, r.Close())
+	}
+}
+
+// foreignWrite writes a frame the way the C++ and C# writers do: when the
+// frame does not fit before the end it wraps, writing a marker only if
+// 16 bytes are left, so it may leave a 1-15 byte tail.
+func foreignWrite(t *testing.T, w *Writer, payload []byte, seq uint64) {
+	t.Helper()
+	o := w.oieb
+	span := uint64(16 + len(payload))
+	pos := o.PayloadWritePos.Load()
+	toEnd := w.size - pos
+	need := span
+	if toEnd < span {
+		need += toEnd
+	}
+	require.GreaterOrEqual(t, o.PayloadFreeBytes.Load(), need, "test writes only into free space")
+	if toEnd < span {
+		if toEnd >= 16 {
+			layout.PutFrameHeader(w.ring[pos:], layout.FrameHeader{})
+			o.PayloadWrittenCount.Add(1)
+		}
+		o.PayloadFreeBytes.Add(-toEnd)
+		pos = 0
+	}
+	layout.PutFrameHeader(w.ring[pos:], layout.FrameHeader{PayloadSize: uint64(len(payload)), SequenceNumber: seq})
+	copy(w.ring[pos+16:], payload)
+	o.PayloadWritePos.Store(pos + span)
+	o.PayloadFreeBytes.Add(-span)
+	o.PayloadWrittenCount.Add(1)
+	require.NoError(t, w.notifier.PostData())
+}
+
+func TestReaderToleratesForeignShortTail(t *testing.T) {
+	r, w := pair(t, Config{PayloadSize: 1024})
+	ctx := context.Background()
+	// 1024 = 2*(16+490) + 12: every second 490-byte frame leaves a
+	// 12-byte tail with no room for a marker.
+	sizes := []int{490, 490, 490, 490, 992, 7, 490, 490, 100}
+	for k, n := range sizes {
+		p := make([]byte, n)
+		fillPattern(p, k)
+		foreignWrite(t, w, p, uint64(k+1))
+		f, err := r.ReadFrame(ctx)
+		require.NoError(t, err, "frame %d", k)
+		require.Equal(t, n, f.Len())
+		require.NoError(t, checkPattern(f.Bytes(), k))
+		require.NoError(t, f.Release())
+	}
+	assert.Equal(t, uint64(1024), r.OIEB().PayloadFreeBytes.Load(), "short tails were reclaimed")
+}

@@ -1,0 +1,163 @@
+//go:build linux
+
+package semaphore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/layout"
+)
+
+// DataName is the semaphore the writer posts once per committed frame and
+// the reader waits on: "sem-w-" + buffer.
+func DataName(buffer string) string { return "sem-w-" + buffer }
+
+// SpaceName is the semaphore the reader posts once per released frame and
+// the writer waits on: "sem-r-" + buffer.
+func SpaceName(buffer string) string { return "sem-r-" + buffer }
+
+// Option configures a Notifier.
+type Option func(*Notifier)
+
+// WithSpin sets how long each wait polls in user space before sleeping in
+// the kernel (0 disables spinning; the default is DefaultSpin). A longer
+// spin saves system calls on both sides when the peer is busy, at the cost
+// of CPU while it is idle.
+func WithSpin(d time.Duration) Option {
+	return func(n *Notifier) {
+		if d < 0 {
+			d = 0
+		}
+		n.spin = d
+	}
+}
+
+// Notifier is the v1 protocol's notifier: two named POSIX semaphores per
+// buffer, counted. It satisfies ring.Notifier (structurally: this package
+// does not import ring).
+//
+// A Notifier serves one side of one buffer and is used by one goroutine at
+// a time.
+type Notifier struct {
+	data  *Sem // DataName: writer posts, reader waits
+	space *Sem // SpaceName: reader posts, writer waits
+	spin  time.Duration
+}
+
+// New returns a Notifier that is not yet attached to a buffer; the ring
+// calls Create (reader) or Open (writer).
+func New(opts ...Option) *Notifier {
+	n := &Notifier{spin: DefaultSpin}
+	for _, o := range opts {
+		o(n)
+	}
+	return n
+}
+
+// Kind returns 0: POSIX semaphores, the notifier of protocol v1.
+func (n *Notifier) Kind() uint64 { return 0 }
+
+// Create creates both semaphores of buffer name with value 0 (reader side).
+// If either exists, it fails with an error wrapping os.ErrExist and leaves
+// nothing of its own behind; the ring removes stale semaphores with Remove
+// first. oieb is not used: the semaphores live outside the segment.
+func (n *Notifier) Create(name string, _ *layout.OIEB, perm os.FileMode) error {
+	if n.data != nil || n.space != nil {
+		return errors.New("semaphore: notifier already attached")
+	}
+	data, err := Create(DataName(name), 0, perm)
+	if err != nil {
+		return fmt.Errorf("zerobuffer: create data semaphore: %w", err)
+	}
+	space, err := Create(SpaceName(name), 0, perm)
+	if err != nil {
+		// Undo only what this call made.
+		_ = data.Close()
+		_ = Unlink(DataName(name))
+		return fmt.Errorf("zerobuffer: create space semaphore: %w", err)
+	}
+	n.attach(data, space)
+	return nil
+}
+
+// Open opens both semaphores of buffer name (writer side). A missing one
+// gives an error wrapping os.ErrNotExist.
+func (n *Notifier) Open(name string, _ *layout.OIEB) error {
+	if n.data != nil || n.space != nil {
+		return errors.New("semaphore: notifier already attached")
+	}
+	data, err := Open(DataName(name))
+	if err != nil {
+		return fmt.Errorf("zerobuffer: open data semaphore: %w", err)
+	}
+	space, err := Open(SpaceName(name))
+	if err != nil {
+		_ = data.Close()
+		return fmt.Errorf("zerobuffer: open space semaphore: %w", err)
+	}
+	n.attach(data, space)
+	return nil
+}
+
+func (n *Notifier) attach(data, space *Sem) {
+	data.SetSpin(n.spin)
+	space.SetSpin(n.spin)
+	n.data, n.space = data, space
+}
+
+// Remove unlinks both semaphores of buffer name; absent ones are fine.
+func (n *Notifier) Remove(name string) error {
+	return errors.Join(Unlink(DataName(name)), Unlink(SpaceName(name)))
+}
+
+// WaitData consumes one post of the writer. ready is ignored: the count
+// is the protocol, one post per frame.
+func (n *Notifier) WaitData(_ func() bool, timeout time.Duration) (bool, error) {
+	if n.data == nil {
+		return false, ErrClosed
+	}
+	return n.data.Wait(timeout)
+}
+
+// PostData signals one committed frame.
+func (n *Notifier) PostData() error {
+	if n.data == nil {
+		return ErrClosed
+	}
+	return n.data.Post()
+}
+
+// WaitSpace consumes one post of the reader. ready is ignored; the ring
+// checks the free space again after each consumed post.
+func (n *Notifier) WaitSpace(_ func() bool, timeout time.Duration) (bool, error) {
+	if n.space == nil {
+		return false, ErrClosed
+	}
+	return n.space.Wait(timeout)
+}
+
+// PostSpace signals one released frame.
+func (n *Notifier) PostSpace() error {
+	if n.space == nil {
+		return ErrClosed
+	}
+	return n.space.Post()
+}
+
+// Close unmaps both semaphores; the names stay until Remove. Closing twice
+// is a no-op.
+func (n *Notifier) Close() error {
+	var errs []error
+	if n.data != nil {
+		errs = append(errs, n.data.Close())
+		n.data = nil
+	}
+	if n.space != nil {
+		errs = append(errs, n.space.Close())
+		n.space = nil
+	}
+	return errors.Join(errs...)
+}
