@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,6 +24,8 @@ type Segment struct {
 	Data   []byte // the whole mapping
 	fd     int
 	hidden string // temporary path until Publish
+	base   unsafe.Pointer
+	span   uintptr // the mapping plus its guard page
 }
 
 // Create makes a new, zero-filled segment of size bytes with exactly the
@@ -92,11 +95,11 @@ func create(path string, size uint64, perm os.FileMode) (*Segment, error) {
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
 		return fail("ftruncate", err)
 	}
-	data, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
+	seg := &Segment{fd: fd}
+	if err := seg.mapGuarded(int(size), unix.PROT_READ|unix.PROT_WRITE); err != nil {
 		return fail("mmap", err)
 	}
-	return &Segment{Data: data, fd: fd}, nil
+	return seg, nil
 }
 
 // Open maps an existing segment read-write (or read-only). A missing name
@@ -125,12 +128,32 @@ func Open(name string, readOnly bool, minSize uint64) (*Segment, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("shm %s: size %d is below the minimum %d: %w", path, st.Size, minSize, ErrTooSmall)
 	}
-	data, err := unix.Mmap(fd, 0, int(st.Size), prot, unix.MAP_SHARED)
-	if err != nil {
+	seg := &Segment{fd: fd}
+	if err := seg.mapGuarded(int(st.Size), prot); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("mmap %s: %w", path, err)
 	}
-	return &Segment{Data: data, fd: fd}, nil
+	return seg, nil
+}
+
+// mapGuarded maps size bytes of the file followed by an inaccessible
+// guard page: an access past the end of the segment faults at once
+// instead of reading whatever the process has mapped there. The region is
+// reserved PROT_NONE first, then the file is mapped over its start.
+func (s *Segment) mapGuarded(size, prot int) error {
+	page := os.Getpagesize()
+	span := uintptr((size+page-1)/page*page + page)
+	base, err := unix.MmapPtr(-1, 0, nil, span, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return err
+	}
+	if _, err := unix.MmapPtr(s.fd, 0, base, uintptr(size), prot, unix.MAP_SHARED|unix.MAP_FIXED); err != nil {
+		unix.MunmapPtr(base, span)
+		return err
+	}
+	s.base, s.span = base, span
+	s.Data = unsafe.Slice((*byte)(base), size)
+	return nil
 }
 
 // ErrTooSmall is wrapped by Open when the segment cannot hold a header.
@@ -166,9 +189,9 @@ func (s *Segment) Prefault(writable bool) {
 func (s *Segment) Close() error {
 	s.Discard()
 	var errs []error
-	if s.Data != nil {
-		errs = append(errs, unix.Munmap(s.Data))
-		s.Data = nil
+	if s.base != nil {
+		errs = append(errs, unix.MunmapPtr(s.base, s.span))
+		s.base, s.Data = nil, nil
 	}
 	if s.fd >= 0 {
 		errs = append(errs, unix.Close(s.fd))

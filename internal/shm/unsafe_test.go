@@ -1,0 +1,5 @@
+package shm
+
+import "unsafe"
+
+func addPtr(p *byte, n uintptr) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(p), n) }
