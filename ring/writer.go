@@ -9,7 +9,6 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/internal/proc"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/layout"
-	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
 // Writer connects to a buffer a Reader created and writes frames into it.
@@ -93,12 +92,13 @@ func (w *Writer) connect() error {
 	kind := snap.Reserved[0]
 	n := w.opts.notifier
 	switch {
-	case n == nil && kind == 0:
-		n = semaphore.New()
 	case n == nil:
-		return fmt.Errorf("%w: buffer %s uses notifier kind %#x; pass WithNotifier", ErrNotifierMismatch, w.name, kind)
+		if n, err = NotifierFromWord(kind); err != nil {
+			return fmt.Errorf("zerobuffer: buffer %s: %w", w.name, err)
+		}
 	case n.Kind() != kind:
-		return fmt.Errorf("%w: buffer %s uses notifier kind %#x, this writer %#x", ErrNotifierMismatch, w.name, kind, n.Kind())
+		return fmt.Errorf("%w: buffer %s uses notifier %s (%#x), this writer %s (%#x)", ErrNotifierMismatch,
+			w.name, NotifierName(kind), kind, NotifierName(n.Kind()), n.Kind())
 	}
 	if err := n.Open(w.name, w.oieb); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
