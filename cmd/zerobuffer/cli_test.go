@@ -126,7 +126,7 @@ func TestParseRelayArgs(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"help", "inspect"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 0 {
 			t.Errorf("%q: exit %d", args, code)

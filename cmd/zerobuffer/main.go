@@ -6,6 +6,7 @@
 //	zerobuffer reader NAME [options]   create NAME, print READY, read frames
 //	zerobuffer writer NAME [options]   connect to NAME, write frames
 //	zerobuffer relay IN OUT [options]  read IN (created here), write OUT
+//	zerobuffer inspect NAME [options]  show a buffer's state, read-only
 //	zerobuffer help [COMMAND]
 //
 // Each subcommand is a function of its arguments and output streams that
@@ -28,7 +29,7 @@ Commands:
   reader NAME      create the buffer NAME, print READY, read and verify frames
   writer NAME      connect to the buffer NAME and write test frames
   relay IN OUT     read frames from IN (created here) and write them to OUT
-  inspect NAME     show a buffer's control block (not implemented yet)
+  inspect NAME     show a buffer's state (read-only; --json, --watch)
   bench            measure throughput and latency (not implemented yet)
   help [COMMAND]   this text, or a command's options
 
@@ -46,13 +47,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"reader": {runReader, readerUsage},
-	"writer": {runWriter, writerUsage},
-	"relay":  {runRelay, relayUsage},
+	"reader":  {runReader, readerUsage},
+	"writer":  {runWriter, writerUsage},
+	"relay":   {runRelay, relayUsage},
+	"inspect": {runInspect, inspectUsage},
 }
 
 // notYet are the commands announced in the usage but not built yet.
-var notYet = map[string]bool{"inspect": true, "bench": true}
+var notYet = map[string]bool{"bench": true}
 
 // run is the whole program: args without the program name.
 func run(args []string, stdout, stderr io.Writer) int {
