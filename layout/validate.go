@@ -41,7 +41,8 @@ func corrupt(field string, value, limit uint64, why string, args ...any) error {
 // Validate checks every field of s for values that are impossible in a v1
 // buffer mapped with mappingSize bytes. It returns nil or a *FieldError
 // naming the first bad field. It does not look at the PIDs (liveness is not
-// the wire format's business) nor at Reserved.
+// the wire format's business); of the reserved words it checks only that
+// Reserved[0] is 0 or a notifier word (see ParseNotifierWord).
 func (s *Snapshot) Validate(mappingSize uint64) error {
 	if s.OIEBSize != OIEBSize {
 		return &FieldError{Field: "oieb_size", Value: uint64(s.OIEBSize), Limit: OIEBSize,
@@ -86,6 +87,9 @@ func (s *Snapshot) Validate(mappingSize uint64) error {
 	}
 	if s.PayloadReadCount > s.PayloadWrittenCount {
 		return corrupt("payload_read_count", s.PayloadReadCount, s.PayloadWrittenCount, "more frames read than written")
+	}
+	if _, _, err := ParseNotifierWord(s.Reserved[0]); err != nil {
+		return err
 	}
 	return nil
 }

@@ -69,10 +69,13 @@ func (sc *scenario) runWriterSide(name string) error {
 }
 
 // runScenario runs sc with the writer in a goroutine (inproc) or in a
-// child process (xproc); the reader is always this process.
-func runScenario(t *testing.T, sc *scenario, crossProcess bool) {
+// child process (xproc); the reader is always this process, and uses the
+// named notifier, which the writer adopts.
+func runScenario(t *testing.T, sc *scenario, crossProcess bool, notifier string) {
 	name := uniqueName(t)
-	r, err := NewReader(name, sc.cfg)
+	n, err := NewNotifier(notifier)
+	require.NoError(t, err)
+	r, err := NewReader(name, sc.cfg, WithNotifier(n))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, r.Close()) }()
 	if sc.setup != nil {
@@ -104,18 +107,38 @@ func runScenario(t *testing.T, sc *scenario, crossProcess bool) {
 	require.NoError(t, rerr, "reader side")
 }
 
-// forBothModes runs each scenario as goroutines and as processes.
+// forBothModes runs each scenario with every notifier, as goroutines and
+// as processes.
 func forBothModes(t *testing.T, scs []*scenario) {
-	for _, sc := range scs {
-		for _, mode := range []struct {
-			name  string
-			cross bool
-		}{{"goroutines", false}, {"processes", true}} {
-			t.Run(sc.name+"/"+mode.name, func(t *testing.T) {
-				runScenario(t, sc, mode.cross)
-			})
-		}
+	for _, notifier := range NotifierNames() {
+		t.Run(notifier, func(t *testing.T) {
+			for _, sc := range scs {
+				for _, mode := range []struct {
+					name  string
+					cross bool
+				}{{"goroutines", false}, {"processes", true}} {
+					t.Run(sc.name+"/"+mode.name, func(t *testing.T) {
+						runScenario(t, sc, mode.cross, notifier)
+					})
+				}
+			}
+		})
 	}
+}
+
+// forEachNotifier runs f once per notifier.
+func forEachNotifier(t *testing.T, f func(t *testing.T, notifier string)) {
+	for _, notifier := range NotifierNames() {
+		t.Run(notifier, func(t *testing.T) { f(t, notifier) })
+	}
+}
+
+// withNotifier is the reader option for a notifier by name.
+func withNotifier(t testing.TB, name string) Option {
+	t.Helper()
+	n, err := NewNotifier(name)
+	require.NoError(t, err)
+	return WithNotifier(n)
 }
 
 // child is a re-executed test binary playing one side.
@@ -211,9 +234,17 @@ func runChild(spec string) int {
 		}
 		return fail(sc.runWriterSide(buffer))
 	case "hold-reader":
-		// Create the buffer, say so, and hold it until killed or stdin
-		// closes.
-		r, err := NewReader(buffer, Config{MetadataSize: 64, PayloadSize: 4096})
+		// Create the buffer with the notifier named in place of the
+		// scenario, say so, and hold it until killed or stdin closes.
+		notifier := scName
+		if notifier == "" {
+			notifier = "semaphore"
+		}
+		n, err := NewNotifier(notifier)
+		if err != nil {
+			return fail(err)
+		}
+		r, err := NewReader(buffer, Config{MetadataSize: 64, PayloadSize: 4096}, WithNotifier(n))
 		if err != nil {
 			return fail(err)
 		}

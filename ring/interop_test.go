@@ -19,11 +19,14 @@ package ring
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
 // interopDeadline bounds a whole interop case; it only turns a hang into a
@@ -44,6 +47,9 @@ type interopCase struct {
 	// What the existing peers' rule (used by the C writer) must produce
 	// with this cycle, at least: so the case tests what it claims.
 	wantMarkers, wantShortTails, wantExactEnds bool
+	// spaceSemStart, when set, is written into sem-r before the Go writer
+	// connects, as if countless unwaited releases had been posted.
+	spaceSemStart uint32
 }
 
 // interopCases force wrap markers, short tails (with the existing peers'
@@ -185,6 +191,9 @@ func goWriterToCReader(t *testing.T, c interopCase) {
 		args = append(args, "--expect-metadata", c.metadata)
 	}
 	rd := startCReader(t, name, args...)
+	if c.spaceSemStart != 0 {
+		setSemValue(t, semaphore.SpaceName(name), c.spaceSemStart)
+	}
 
 	w, err := Connect(name, WithWriteTimeout(interopWriteTimeout))
 	if err != nil {
@@ -275,6 +284,37 @@ func TestInteropManyFrames(t *testing.T) {
 		c.check(t)
 		goWriterToCReader(t, c)
 	})
+}
+
+// TestInteropSpaceSemaphoreNearMax starts the C reader's sem-r ten posts
+// short of SEM_VALUE_MAX. The C reader, like the C++ one, posts it on every
+// release whether or not the writer waits; in a ring large enough that the
+// writer never waits (and so never consumes a token), without the Go
+// writer draining it the reader's sem_post would fail with EOVERFLOW
+// within ten frames.
+func TestInteropSpaceSemaphoreNearMax(t *testing.T) {
+	c := interopCase{
+		name: "near-max", payloadSize: 8 << 20,
+		sizes: []int{2055, 536, 2179, 622, 77}, frames: 2000,
+		spaceSemStart: semaphore.ValueMax - 10,
+	}
+	c.check(t)
+	goWriterToCReader(t, c)
+}
+
+// setSemValue writes a semaphore's value into its file, as only a test may.
+func setSemValue(t *testing.T, name string, v uint32) {
+	t.Helper()
+	f, err := os.OpenFile("/dev/shm/sem."+name, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	if _, err := f.WriteAt(b[:], 0); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestInteropPeerKilled checks liveness across implementations: a C peer

@@ -4,11 +4,18 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/sync/futex"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
+	"github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 // notifierKinds lists the wait strategies by the names the command line
 // uses, with a constructor for each and for the word a reader records.
+//
+// The ring imports every notifier package so that a writer can adopt
+// whatever its reader recorded without the caller importing anything; the
+// notifier packages never import the ring.
 var notifierKinds = []struct {
 	name     string
 	new      func() Notifier
@@ -16,6 +23,31 @@ var notifierKinds = []struct {
 }{
 	{"semaphore", func() Notifier { return semaphore.New() },
 		func(w uint64) (Notifier, bool) { return semaphore.New(), w == 0 }},
+	{"futex", func() Notifier { return futex.New() }, futexFromWord(layout.NotifierFutex)},
+	{"hybrid", func() Notifier { return futex.NewHybrid(0) }, futexFromWord(layout.NotifierHybrid)},
+	{"spin", func() Notifier { return spin.NewBusy() }, spinFromWord(layout.NotifierSpin)},
+	{"yield", func() Notifier { return spin.NewYield(0) }, spinFromWord(layout.NotifierYield)},
+	{"backoff", func() Notifier { return spin.NewBackoff(0, 0, 0, 0) }, spinFromWord(layout.NotifierBackoff)},
+}
+
+func futexFromWord(kind layout.NotifierKind) func(uint64) (Notifier, bool) {
+	return func(w uint64) (Notifier, bool) {
+		n, ok := futex.FromWord(w)
+		if !ok || layout.NotifierKind(w) != kind {
+			return nil, false
+		}
+		return n, true
+	}
+}
+
+func spinFromWord(kind layout.NotifierKind) func(uint64) (Notifier, bool) {
+	return func(w uint64) (Notifier, bool) {
+		n, ok := spin.FromWord(w)
+		if !ok || layout.NotifierKind(w) != kind {
+			return nil, false
+		}
+		return n, true
+	}
 }
 
 // NotifierNames lists the notifiers this build offers, the default first.

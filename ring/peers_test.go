@@ -42,10 +42,16 @@ func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
 }
 
 func TestSecondReaderIsAlreadyConnected(t *testing.T) {
-	bothModes(t, func(t *testing.T, cross bool) {
+	forEachNotifier(t, func(t *testing.T, notifier string) {
+		bothModes(t, func(t *testing.T, cross bool) { secondReader(t, notifier, cross) })
+	})
+}
+
+func secondReader(t *testing.T, notifier string, cross bool) {
+	{
 		name := uniqueName(t)
 		if cross {
-			c := startChild(t, "hold-reader", "", name)
+			c := startChild(t, "hold-reader", notifier, name)
 			c.expectLine("READY")
 			_, err := NewReader(name, Config{PayloadSize: 4096})
 			require.ErrorIs(t, err, ErrReaderAlreadyConnected)
@@ -56,10 +62,10 @@ func TestSecondReaderIsAlreadyConnected(t *testing.T) {
 			require.NoError(t, r.Close())
 			return
 		}
-		r, err := NewReader(name, Config{PayloadSize: 4096})
+		r, err := NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
 		require.NoError(t, err)
 		defer r.Close()
-		_, err = NewReader(name, Config{PayloadSize: 4096})
+		_, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
 		require.ErrorIs(t, err, ErrReaderAlreadyConnected)
 		// The failed attempt must not have damaged the first reader.
 		w, err := Connect(name)
@@ -67,7 +73,7 @@ func TestSecondReaderIsAlreadyConnected(t *testing.T) {
 		require.NoError(t, writeFrames(w, 3, constSize(10)))
 		require.NoError(t, w.Close())
 		require.NoError(t, readAll(3, constSize(10))(r))
-	})
+	}
 }
 
 func TestSecondWriterIsAlreadyConnected(t *testing.T) {
@@ -92,9 +98,15 @@ func TestSecondWriterIsAlreadyConnected(t *testing.T) {
 }
 
 func TestWriterKilledIsWriterDead(t *testing.T) {
-	bothModes(t, func(t *testing.T, cross bool) {
+	forEachNotifier(t, func(t *testing.T, notifier string) {
+		bothModes(t, func(t *testing.T, cross bool) { writerKilled(t, notifier, cross) })
+	})
+}
+
+func writerKilled(t *testing.T, notifier string, cross bool) {
+	{
 		name := uniqueName(t)
-		r, err := NewReader(name, Config{PayloadSize: 4096}, WithLivenessInterval(20*time.Millisecond))
+		r, err := NewReader(name, Config{PayloadSize: 4096}, WithLivenessInterval(20*time.Millisecond), withNotifier(t, notifier))
 		require.NoError(t, err)
 		defer r.Close()
 		if cross {
@@ -118,20 +130,26 @@ func TestWriterKilledIsWriterDead(t *testing.T) {
 		defer cancel()
 		_, err = r.ReadFrame(ctx)
 		require.ErrorIs(t, err, ErrWriterDead)
-	})
+	}
 }
 
 func TestReaderKilledIsReaderDead(t *testing.T) {
-	bothModes(t, func(t *testing.T, cross bool) {
+	forEachNotifier(t, func(t *testing.T, notifier string) {
+		bothModes(t, func(t *testing.T, cross bool) { readerKilled(t, notifier, cross) })
+	})
+}
+
+func readerKilled(t *testing.T, notifier string, cross bool) {
+	{
 		name := uniqueName(t)
 		var c *child
 		var r *Reader
 		if cross {
-			c = startChild(t, "hold-reader", "", name)
+			c = startChild(t, "hold-reader", notifier, name)
 			c.expectLine("READY")
 		} else {
 			var err error
-			r, err = NewReader(name, Config{PayloadSize: 4096})
+			r, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
 			require.NoError(t, err)
 			defer r.Close()
 		}
@@ -149,10 +167,8 @@ func TestReaderKilledIsReaderDead(t *testing.T) {
 				}
 			}
 		}()
-		sem, err := semaphore.Open(semaphore.SpaceName(name))
-		require.NoError(t, err)
-		require.NoError(t, waitUntil("the writer to block", func() bool { return sem.Waiters() > 0 }))
-		sem.Close()
+		o := w.OIEB()
+		require.NoError(t, waitBlocked(o, name, func() bool { return o.PayloadFreeBytes.Load() < 1016 }))
 		if cross {
 			c.kill()
 		} else {
@@ -170,7 +186,7 @@ func TestReaderKilledIsReaderDead(t *testing.T) {
 		if cross {
 			// A new reader replaces the dead one: it cleans the stale
 			// lock and segment and creates a fresh buffer.
-			r2, err := NewReader(name, Config{PayloadSize: 8192})
+			r2, err := NewReader(name, Config{PayloadSize: 8192}, withNotifier(t, notifier))
 			require.NoError(t, err)
 			// The old writer is left on the unlinked segment, and still
 			// reports its reader dead; a new writer finds the new buffer.
@@ -182,7 +198,7 @@ func TestReaderKilledIsReaderDead(t *testing.T) {
 			require.NoError(t, readAll(3, constSize(2000))(r2))
 			require.NoError(t, r2.Close())
 		}
-	})
+	}
 }
 
 func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
@@ -362,22 +378,3 @@ func TestWriterConnectFailureLeavesNoPID(t *testing.T) {
 	require.Error(t, err)
 	assert.Zero(t, r.OIEB().WriterPID.Load())
 }
-
-func TestNotifierMismatch(t *testing.T) {
-	name := uniqueName(t)
-	r, err := NewReader(name, Config{PayloadSize: 4096})
-	require.NoError(t, err)
-	defer r.Close()
-	r.OIEB().Reserved[0].Store(7) // as if another notifier were recorded
-	_, err = Connect(name)
-	require.ErrorIs(t, err, ErrNotifierMismatch)
-	assert.Zero(t, r.OIEB().WriterPID.Load())
-	r.OIEB().Reserved[0].Store(0)
-	_, err = Connect(name, WithNotifier(fakeKindNotifier{semaphore.New()}))
-	require.ErrorIs(t, err, ErrNotifierMismatch)
-}
-
-// fakeKindNotifier is a semaphore notifier claiming another kind.
-type fakeKindNotifier struct{ *semaphore.Notifier }
-
-func (fakeKindNotifier) Kind() uint64 { return 9 }

@@ -282,16 +282,35 @@ func readFramesFrom(r *Reader, first, count int, size func(int) int) error {
 }
 
 // waitWriterBlocked waits until the writer has written frames frames and
-// sleeps in the kernel on sem-r: the ring is full and the writer blocked.
+// is stuck waiting for space. With the semaphore or futex notifiers that
+// is observable (a waiter registered on sem-r or on the space futex); the
+// spin family shows nothing, so after the ring is seen full we give the
+// writer a moment to be in its wait. Either way this only sequences the
+// test: whether the writer was really asleep decides nothing.
 func waitWriterBlocked(r *Reader, frames uint64) error {
-	s, err := semaphore.Open(semaphore.SpaceName(r.Name()))
-	if err != nil {
+	o := r.OIEB()
+	return waitBlocked(o, r.Name(), func() bool { return o.PayloadWrittenCount.Load() == frames })
+}
+
+// waitBlocked waits until full holds and the writer of buffer name waits
+// for space (see waitWriterBlocked).
+func waitBlocked(o *layout.OIEB, name string, full func() bool) error {
+	switch NotifierName(o.Reserved[0].Load()) {
+	case "semaphore":
+		s, err := semaphore.Open(semaphore.SpaceName(name))
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return waitUntil("the writer to block", func() bool { return full() && s.Waiters() > 0 })
+	case "futex", "hybrid":
+		return waitUntil("the writer to block", func() bool { return full() && o.NotifierWord32(3).Load() > 0 })
+	}
+	if err := waitUntil("the ring to fill", full); err != nil {
 		return err
 	}
-	defer s.Close()
-	return waitUntil("the writer to block", func() bool {
-		return r.OIEB().PayloadWrittenCount.Load() == frames && s.Waiters() > 0
-	})
+	time.Sleep(20 * time.Millisecond)
+	return nil
 }
 
 // corruptHeader changes field (0 = size, 8 = sequence) of the header of

@@ -96,7 +96,8 @@ func (w *Writer) connect() error {
 		if n, err = NotifierFromWord(kind); err != nil {
 			return fmt.Errorf("zerobuffer: buffer %s: %w", w.name, err)
 		}
-	case n.Kind() != kind:
+	case layout.NotifierKind(n.Kind()) != layout.NotifierKind(kind):
+		// Kinds must agree; parameters (a spin budget) are each side's.
 		return fmt.Errorf("%w: buffer %s uses notifier %s (%#x), this writer %s (%#x)", ErrNotifierMismatch,
 			w.name, NotifierName(kind), kind, NotifierName(n.Kind()), n.Kind())
 	}

@@ -123,12 +123,28 @@ func (n *Notifier) WaitData(_ func() bool, timeout time.Duration) (bool, error) 
 }
 
 // PostData signals one committed frame.
+//
+// It also bounds the space semaphore, which only
+// this writer ever waits on: a reader of the other implementations posts it
+// once per released frame whether or not the writer waits, so its value
+// climbs by about one per frame and would reach SEM_VALUE_MAX (EOVERFLOW in
+// the reader's sem_post) after 2^31 frames. Tokens beyond one are worth
+// nothing to the writer: it re-checks the free bytes after every wait, and
+// what a consumed post announced is already in them.
 func (n *Notifier) PostData() error {
 	if n.data == nil {
 		return ErrClosed
 	}
+	// One load per frame; the line is only written when the reader
+	// posts, which our own reader does only when the value is 0.
+	if n.space.Value() > drainAbove {
+		n.space.Drain(drainAbove)
+	}
 	return n.data.Post()
 }
+
+// drainAbove is the most tokens the writer leaves in the space semaphore.
+const drainAbove = 1
 
 // WaitSpace consumes one post of the reader. ready is ignored; the ring
 // checks the free space again after each consumed post.
@@ -139,10 +155,21 @@ func (n *Notifier) WaitSpace(_ func() bool, timeout time.Duration) (bool, error)
 	return n.space.Wait(timeout)
 }
 
-// PostSpace signals one released frame.
+// PostSpace signals one released frame — unless the semaphore already
+// holds a token. The writer only needs to learn that space was freed since
+// it last looked: a token still unconsumed tells it so, because the ring
+// adds the freed bytes before calling PostSpace and the writer re-reads
+// them after each consumed token. A writer sleeping on the semaphore saw
+// the value 0, so this post is not skipped for it. Skipping keeps the
+// value at most 1 (it never creeps towards SEM_VALUE_MAX when the writer
+// rarely waits), and spares a compare-and-swap on the shared word per
+// frame.
 func (n *Notifier) PostSpace() error {
 	if n.space == nil {
 		return ErrClosed
+	}
+	if n.space.Value() != 0 {
+		return nil
 	}
 	return n.space.Post()
 }

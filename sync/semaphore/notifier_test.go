@@ -3,6 +3,7 @@
 package semaphore_test
 
 import (
+	"encoding/binary"
 	"os"
 	"strconv"
 	"testing"
@@ -74,7 +75,9 @@ func TestNotifierRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 
-	// Three frames: each post is consumed by exactly one wait.
+	// Three frames: each data post is consumed by exactly one wait (the
+	// count is the protocol); the three space posts coalesce into one
+	// token, all the writer needs to re-read the free bytes.
 	for range 3 {
 		require.NoError(t, writer.PostData())
 	}
@@ -87,11 +90,12 @@ func TestNotifierRoundTrip(t *testing.T) {
 	ok, err = reader.WaitData(never, 0)
 	require.NoError(t, err)
 	assert.False(t, ok)
-	for range 3 {
-		ok, err := writer.WaitSpace(never, hang)
-		require.NoError(t, err)
-		assert.True(t, ok)
-	}
+	ok, err = writer.WaitSpace(never, hang)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = writer.WaitSpace(never, 0)
+	require.NoError(t, err)
+	assert.False(t, ok, "space posts coalesce")
 
 	// A writer blocked for space is woken by the reader's post.
 	done := make(chan bool, 1)
@@ -175,6 +179,58 @@ func TestNotifierGlibcPeer(t *testing.T) {
 		require.True(t, ok)
 		require.NoError(t, reader.PostSpace())
 	}
-	assert.Equal(t, "WOKE", c.must("wait", semaphore.SpaceName(buf), "10000", "2"))
+	assert.Equal(t, "1", c.must("getvalue", semaphore.SpaceName(buf)), "space posts coalesce")
+	assert.Equal(t, "WOKE", c.must("wait", semaphore.SpaceName(buf), "10000", "1"))
 	assert.Equal(t, "0", c.must("getvalue", semaphore.DataName(buf)))
+}
+
+// TestSpaceCountStaysBounded starts the space semaphore next to
+// SEM_VALUE_MAX, as years of releases nobody waited for would leave it with
+// a reader that posts every time: the writer drains it, and the reader's
+// posts never overflow.
+func TestSpaceCountStaysBounded(t *testing.T) {
+	buf := uniqueBuffer(t)
+	reader := semaphore.New()
+	require.NoError(t, reader.Create(buf, nil, 0o600))
+	defer reader.Close()
+	defer reader.Remove(buf)
+	writer := semaphore.New()
+	require.NoError(t, writer.Open(buf, nil))
+	defer writer.Close()
+
+	space, err := semaphore.Open(semaphore.SpaceName(buf))
+	require.NoError(t, err)
+	defer space.Close()
+	setValue(t, semaphore.SpaceName(buf), semaphore.ValueMax-10)
+	require.Equal(t, uint32(semaphore.ValueMax-10), space.Value())
+
+	// A foreign reader posting on every release would overflow within
+	// ten frames; the writer's drain, before each frame, keeps it low.
+	for range 10000 {
+		require.NoError(t, writer.PostData())
+		ok, err := reader.WaitData(never, hang)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, space.Post(), "a foreign reader's unconditional post")
+	}
+	assert.LessOrEqual(t, space.Value(), uint32(2))
+
+	// Our own reader never lifts it above 1.
+	space.Drain(0)
+	for range 1000 {
+		require.NoError(t, reader.PostSpace())
+	}
+	assert.Equal(t, uint32(1), space.Value())
+}
+
+// setValue writes a semaphore's value in its file, as only a test may.
+func setValue(t *testing.T, name string, v uint32) {
+	t.Helper()
+	f, err := os.OpenFile("/dev/shm/sem."+name, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	_, err = f.WriteAt(b[:], 0)
+	require.NoError(t, err)
 }

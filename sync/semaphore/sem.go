@@ -413,6 +413,27 @@ func (s *Sem) waitSlow(w *atomic.Uint64, start time.Time, timeout time.Duration)
 	}
 }
 
+// Drain lowers the value to keep if it is above, in one compare-and-swap
+// that leaves the waiter count alone, and reports how many tokens it took.
+// Only a semaphore's sole consumer may drain it (the tokens it removes are
+// ones it would otherwise consume one by one).
+func (s *Sem) Drain(keep uint32) uint32 {
+	w := s.word
+	if w == nil {
+		return 0
+	}
+	for {
+		d := w.Load()
+		v := uint32(d)
+		if v <= keep {
+			return 0
+		}
+		if w.CompareAndSwap(d, d-uint64(v-keep)) {
+			return v - keep
+		}
+	}
+}
+
 // Value returns the current value (glibc's sem_getvalue). It may be stale
 // as soon as it returns.
 func (s *Sem) Value() uint32 {

@@ -1,0 +1,38 @@
+// Package pause is the CPU's spin-wait hint, for loops that poll memory
+// another core writes: PAUSE on amd64, YIELD on arm64. It lets the core
+// know it is spinning, which frees resources for a hyper-thread sibling and
+// avoids the memory-order mis-speculation penalty when the awaited write
+// arrives.
+package pause
+
+import "time"
+
+// Pause executes the hint n times.
+func Pause(n uint32)
+
+// clockEvery is how many polls go between clock readings: a vDSO clock
+// read costs about as much as a few dozen polls.
+const clockEvery = 64
+
+// Until polls ready, pausing between polls, until it holds (true) or budget
+// has passed (false). start is when the caller's wait began; a zero start
+// is taken as now.
+func Until(ready func() bool, start time.Time, budget time.Duration) bool {
+	if budget <= 0 {
+		return ready()
+	}
+	if start.IsZero() {
+		start = time.Now()
+	}
+	for {
+		for range clockEvery {
+			if ready() {
+				return true
+			}
+			Pause(1)
+		}
+		if time.Since(start) >= budget {
+			return ready()
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package layout
+
+import (
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+)
+
+// NotifierKind identifies a wait strategy in the word a reader records in
+// OIEB Reserved[0] (offset 0x60, "reserved_1").
+type NotifierKind uint8
+
+// The notifier kinds. Semaphore is the v1 protocol's own and is recorded
+// as the word 0, so a buffer in the default mode is a plain v1 buffer.
+const (
+	NotifierSemaphore NotifierKind = iota
+	NotifierFutex
+	NotifierHybrid
+	NotifierSpin
+	NotifierYield
+	NotifierBackoff
+	notifierKinds
+)
+
+var notifierKindNames = [...]string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"}
+
+func (k NotifierKind) String() string {
+	if k < notifierKinds {
+		return notifierKindNames[k]
+	}
+	return fmt.Sprintf("notifier(%d)", uint8(k))
+}
+
+// notifierMagic marks a non-zero notifier word as ours: a word that lacks
+// it is garbage (or another implementation's use of reserved_1).
+const notifierMagic = 0x5A
+
+// NotifierWord encodes a kind and its one parameter (its meaning is the
+// kind's: a duration in microseconds, a count) as
+//
+//	bits 0-7    kind
+//	bits 8-39   parameter
+//	bits 56-63  0x5A
+//
+// The semaphore kind is always the word 0.
+func NotifierWord(kind NotifierKind, param uint32) uint64 {
+	if kind == NotifierSemaphore {
+		return 0
+	}
+	return uint64(notifierMagic)<<56 | uint64(param)<<8 | uint64(kind)
+}
+
+// ParseNotifierWord decodes a word written by NotifierWord.
+func ParseNotifierWord(w uint64) (NotifierKind, uint32, error) {
+	if w == 0 {
+		return NotifierSemaphore, 0, nil
+	}
+	kind := NotifierKind(w)
+	if w>>56 != notifierMagic || w>>40&0xffff != 0 || kind == NotifierSemaphore || kind >= notifierKinds {
+		return 0, 0, corrupt("reserved_1", w, 0, "not a notifier word (kind in bits 0-7, parameter in 8-39, 0x5A in 56-63)")
+	}
+	return kind, uint32(w >> 8), nil
+}
+
+// NotifierWords is the number of 32-bit words at 0x68-0x7f (reserved_2
+// to reserved_4) that belong to the notifier recorded in Reserved[0].
+const NotifierWords = 6
+
+// NotifierWord32 returns the i-th 32-bit word of the notifier's area,
+// 0 ≤ i < NotifierWords, for futexes and the like. The reader zeroes the
+// area when it creates the buffer.
+func (o *OIEB) NotifierWord32(i int) *atomic.Uint32 {
+	if i < 0 || i >= NotifierWords {
+		panic(fmt.Sprintf("layout: notifier word %d out of range", i))
+	}
+	words := (*[NotifierWords]atomic.Uint32)(unsafe.Pointer(&o.Reserved[1]))
+	return &words[i]
+}

@@ -1,0 +1,226 @@
+// Package spin is a family of ZeroBuffer notifiers that never sleep in the
+// kernel to be woken: the waiter polls the OIEB counters the ring already
+// publishes (written count for data, free bytes for space), and a post is
+// nothing at all. They are the idle strategies of LMAX Disruptor and Aeron:
+//
+//   - Busy (Disruptor BusySpinWaitStrategy, Aeron BusySpinIdleStrategy):
+//     poll with the CPU's pause hint between polls. The lowest latency —
+//     a frame is seen within a cache-line transfer — at the price of a
+//     whole core per waiting side, busy or idle.
+//   - Yield (Disruptor YieldingWaitStrategy, Aeron YieldingIdleStrategy):
+//     poll Spins times, then call runtime.Gosched between polls. Lets other
+//     goroutines of the process run on the core; still 100 % of a core
+//     while waiting (Gosched does not give the core to other processes).
+//   - Backoff (Aeron BackoffIdleStrategy, Disruptor's
+//     SleepingWaitStrategy): poll Spins times, yield Yields times, then
+//     sleep, doubling the pause from MinPark up to MaxPark. Near-zero CPU
+//     when idle; the first frame after an idle spell is seen up to MaxPark
+//     late (plus the timer's granularity).
+//
+// They speak only to Go peers. A reader using one creates no semaphores,
+// so a foreign writer fails to connect instead of hanging. Deadlines are
+// honoured: every wait polls the clock every few dozen polls.
+package spin
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/pause"
+	"github.com/zerobuffer/zerobuffer-go/layout"
+)
+
+// Defaults for the parameters.
+const (
+	DefaultSpins   = 100
+	DefaultYields  = 100
+	DefaultMinPark = time.Microsecond
+	DefaultMaxPark = time.Millisecond
+)
+
+// ErrClosed is returned by a Notifier used after Close or before Create or
+// Open.
+var ErrClosed = errors.New("spin notifier: not attached")
+
+// Notifier polls. It satisfies ring.Notifier (structurally; this package
+// does not import ring). A Notifier serves one side of one buffer and is
+// used by one goroutine at a time.
+type Notifier struct {
+	kind     layout.NotifierKind
+	spins    int
+	yields   int
+	minPark  time.Duration
+	maxPark  time.Duration
+	attached bool
+}
+
+// NewBusy returns the busy-spin strategy.
+func NewBusy() *Notifier { return &Notifier{kind: layout.NotifierSpin} }
+
+// NewYield returns the yielding strategy: spins polls (0: DefaultSpins),
+// then a runtime.Gosched between polls.
+func NewYield(spins int) *Notifier {
+	if spins <= 0 {
+		spins = DefaultSpins
+	}
+	return &Notifier{kind: layout.NotifierYield, spins: spins}
+}
+
+// NewBackoff returns the backoff strategy: spins polls, yields
+// Gosched-separated polls, then sleeps from minPark doubling to maxPark
+// (zeros take the defaults). maxPark is recorded in the OIEB in
+// microseconds, so a writer adopting it backs off as far.
+func NewBackoff(spins, yields int, minPark, maxPark time.Duration) *Notifier {
+	if spins <= 0 {
+		spins = DefaultSpins
+	}
+	if yields <= 0 {
+		yields = DefaultYields
+	}
+	if minPark <= 0 {
+		minPark = DefaultMinPark
+	}
+	if maxPark <= 0 {
+		maxPark = DefaultMaxPark
+	}
+	maxPark = max(maxPark.Truncate(time.Microsecond), time.Microsecond, minPark)
+	return &Notifier{kind: layout.NotifierBackoff, spins: spins, yields: yields, minPark: minPark, maxPark: maxPark}
+}
+
+// FromWord returns the notifier a recorded OIEB word describes, or false
+// when the word is not a spin-family notifier's.
+func FromWord(word uint64) (*Notifier, bool) {
+	kind, param, err := layout.ParseNotifierWord(word)
+	if err != nil {
+		return nil, false
+	}
+	switch kind {
+	case layout.NotifierSpin:
+		return NewBusy(), param == 0
+	case layout.NotifierYield:
+		return NewYield(int(param)), param != 0
+	case layout.NotifierBackoff:
+		return NewBackoff(0, 0, 0, time.Duration(param)*time.Microsecond), param != 0
+	}
+	return nil, false
+}
+
+// Kind is the word the reader records: the kind and its parameter (the
+// yield's spins, the backoff's MaxPark in µs).
+func (n *Notifier) Kind() uint64 {
+	var param uint32
+	switch n.kind {
+	case layout.NotifierYield:
+		param = uint32(n.spins)
+	case layout.NotifierBackoff:
+		param = uint32(n.maxPark / time.Microsecond)
+	}
+	return layout.NotifierWord(n.kind, param)
+}
+
+// Create attaches the reader side. Nothing is created.
+func (n *Notifier) Create(string, *layout.OIEB, os.FileMode) error {
+	n.attached = true
+	return nil
+}
+
+// Open attaches the writer side.
+func (n *Notifier) Open(string, *layout.OIEB) error {
+	n.attached = true
+	return nil
+}
+
+// Remove has nothing to remove.
+func (n *Notifier) Remove(string) error { return nil }
+
+// PostData does nothing: the ring's store of the written count is the
+// signal.
+func (n *Notifier) PostData() error { return n.check() }
+
+// PostSpace does nothing: the ring's add to the free bytes is the signal.
+func (n *Notifier) PostSpace() error { return n.check() }
+
+// WaitData polls ready until it holds or timeout passes.
+func (n *Notifier) WaitData(ready func() bool, timeout time.Duration) (bool, error) {
+	return n.wait(ready, timeout)
+}
+
+// WaitSpace polls ready until it holds or timeout passes.
+func (n *Notifier) WaitSpace(ready func() bool, timeout time.Duration) (bool, error) {
+	return n.wait(ready, timeout)
+}
+
+// Close detaches.
+func (n *Notifier) Close() error {
+	n.attached = false
+	return nil
+}
+
+func (n *Notifier) check() error {
+	if !n.attached {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (n *Notifier) wait(ready func() bool, timeout time.Duration) (bool, error) {
+	if !n.attached {
+		return false, ErrClosed
+	}
+	if ready() {
+		return true, nil
+	}
+	if timeout <= 0 {
+		return false, nil
+	}
+	start := time.Now()
+	switch n.kind {
+	case layout.NotifierSpin:
+		return pause.Until(ready, start, timeout), nil
+	case layout.NotifierYield:
+		return n.yieldWait(ready, start, timeout, -1), nil
+	default:
+		return n.backoffWait(ready, start, timeout), nil
+	}
+}
+
+// yieldWait polls n.spins times, then yields between polls; yields < 0
+// yields until the timeout, else that many times.
+func (n *Notifier) yieldWait(ready func() bool, start time.Time, timeout time.Duration, yields int) bool {
+	for i := 0; i < n.spins; i++ {
+		if ready() {
+			return true
+		}
+		pause.Pause(1)
+	}
+	for i := 0; yields < 0 || i < yields; i++ {
+		if ready() {
+			return true
+		}
+		if i%16 == 15 && time.Since(start) >= timeout {
+			return ready()
+		}
+		runtime.Gosched()
+	}
+	return ready()
+}
+
+func (n *Notifier) backoffWait(ready func() bool, start time.Time, timeout time.Duration) bool {
+	if n.yieldWait(ready, start, timeout, n.yields) {
+		return true
+	}
+	park := n.minPark
+	for {
+		left := timeout - time.Since(start)
+		if left <= 0 {
+			return ready()
+		}
+		time.Sleep(min(park, left))
+		if ready() {
+			return true
+		}
+		park = min(2*park, n.maxPark)
+	}
+}
