@@ -279,6 +279,9 @@ func runChild(spec string) int {
 			}
 		}
 	}
+	if role == "conform-produce" {
+		return fail(runConformProducer(scName, buffer))
+	}
 	if role == "bench-writer" {
 		return fail(runBenchWriter(scName, buffer))
 	}

@@ -10,24 +10,35 @@
 // per direction, a sequence word and a waiter count:
 //
 //	word 0  data sequence      the reader sleeps on it; the writer bumps it
-//	word 1  data waiters       readers registered to sleep
+//	word 1  data sleeper       1 while the reader is (about to be) asleep
 //	word 2  space sequence     the writer sleeps on it; the reader bumps it
-//	word 3  space waiters      writers registered to sleep
+//	word 3  space sleeper      1 while the writer is (about to be) asleep
+//	word 4  writer closes      bumped by each writer's Close
+//	word 5  reader closes      bumped by the reader's Close
+//
+// A Close bumps its count and wakes the peer, whose wait then returns
+// false at once (rather than at its timeout) so the ring looks at the
+// closer's liveness. Any other wake-up without the condition holding (a
+// bump meant for an earlier wait) sends the waiter back to sleep.
 //
 // The futexes are shared (no FUTEX_PRIVATE_FLAG): the peers are processes.
 //
 // # Why no wake-up is lost
 //
-// A waiter registers (waiters+1), reads the sequence, and checks its
+// A waiter raises its sleeper flag, reads the sequence, and checks its
 // condition (e.g. the OIEB's written count moved) before it sleeps on the
 // sequence value it read. A poster first publishes (the OIEB store the
-// condition reads), then reads the waiter count, and only if it is non-zero
-// bumps the sequence and calls FUTEX_WAKE. All of these are sequentially
-// consistent atomics, so either the waiter's check sees the publication, or
-// the poster's read sees the registration; in the second case the bump
-// happens after the waiter read the sequence, so its FUTEX_WAIT either
-// fails at once (the value changed) or is woken. While nobody sleeps, a
-// post costs one atomic load and no system call.
+// condition reads), then reads the flag, and only if it is raised takes it
+// (swaps it to 0), bumps the sequence and calls FUTEX_WAKE. All of these
+// are sequentially consistent atomics, so either the waiter's check sees
+// the publication, or the poster's read sees the flag; in the second case
+// the bump happens after the waiter read the sequence, so its FUTEX_WAIT
+// either fails at once (the value changed) or is woken. While nobody
+// sleeps, a post costs one atomic load and no system call; and since the
+// first poster takes the flag, a sleep costs one FUTEX_WAKE however many
+// posts arrive before the woken waiter runs again (on a loaded machine
+// that can be milliseconds). Each direction has one waiter: the ring is
+// single-producer, single-consumer.
 //
 // # Hybrid
 //
@@ -63,15 +74,18 @@ var ErrClosed = errors.New("futex notifier: not attached")
 
 const (
 	wordDataSeq = iota
-	wordDataWaiters
+	wordDataSleeper
 	wordSpaceSeq
-	wordSpaceWaiters
+	wordSpaceSleeper
+	wordWriterCloses
+	wordReaderCloses
 )
 
-// direction is one of the two event channels.
+// direction is one of the two event channels, as one side sees it.
 type direction struct {
 	seq     *atomic.Uint32
-	waiters *atomic.Uint32
+	sleeper *atomic.Uint32
+	closes  *atomic.Uint32 // the posting side's close count
 }
 
 // Notifier waits on futex words in the OIEB. It satisfies ring.Notifier
@@ -134,8 +148,8 @@ func (n *Notifier) attach(o *layout.OIEB) error {
 	if o == nil {
 		return fmt.Errorf("futex notifier: no OIEB")
 	}
-	n.data = direction{o.NotifierWord32(wordDataSeq), o.NotifierWord32(wordDataWaiters)}
-	n.space = direction{o.NotifierWord32(wordSpaceSeq), o.NotifierWord32(wordSpaceWaiters)}
+	n.data = direction{o.NotifierWord32(wordDataSeq), o.NotifierWord32(wordDataSleeper), o.NotifierWord32(wordWriterCloses)}
+	n.space = direction{o.NotifierWord32(wordSpaceSeq), o.NotifierWord32(wordSpaceSleeper), o.NotifierWord32(wordReaderCloses)}
 	return nil
 }
 
@@ -171,7 +185,7 @@ func (n *Notifier) post(d *direction) error {
 	if d.seq == nil {
 		return ErrClosed
 	}
-	if d.waiters.Load() == 0 {
+	if d.sleeper.Load() == 0 || d.sleeper.Swap(0) == 0 {
 		return nil
 	}
 	d.seq.Add(1)
@@ -181,8 +195,7 @@ func (n *Notifier) post(d *direction) error {
 }
 
 // wait returns true once ready holds. It returns false when timeout
-// passed, and also early when woken without ready holding (the peer's
-// Close wakes us so the ring can look at its liveness at once).
+// passed, and early when the poster closed meanwhile.
 func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) (bool, error) {
 	if d.seq == nil {
 		return false, ErrClosed
@@ -193,6 +206,7 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 	if timeout == 0 {
 		return false, nil
 	}
+	closes := d.closes.Load()
 	start := time.Now()
 	if n.spin > 0 && pause.Until(ready, start, min(n.spin, timeout)) {
 		return true, nil
@@ -202,21 +216,25 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 		if left <= 0 {
 			return ready(), nil
 		}
-		d.waiters.Add(1)
+		d.sleeper.Store(1)
 		seq := d.seq.Load()
 		if ready() {
-			d.waiters.Add(^uint32(0))
+			d.sleeper.Store(0)
 			return true, nil
 		}
 		err := ifutex.Wait(seqAddr(d.seq), seq, left)
-		d.waiters.Add(^uint32(0))
+		d.sleeper.Store(0) // a poster that took it already woke us
 		if ready() {
 			return true, nil
 		}
 		switch err {
-		case unix.EINTR:
-			continue // a signal (Go's preemption): sleep again
-		case nil, unix.EAGAIN, unix.ETIMEDOUT:
+		case nil, unix.EAGAIN, unix.EINTR:
+			// Woken, the sequence moved, or a signal: sleep again
+			// unless the poster closed.
+			if d.closes.Load() != closes {
+				return false, nil
+			}
+		case unix.ETIMEDOUT:
 			return false, nil
 		default:
 			return false, err
@@ -230,14 +248,13 @@ func (n *Notifier) Close() error {
 	if n.data.seq == nil {
 		return nil
 	}
-	var err error
+	peer := &n.space // the reader's Close wakes the writer waiting for space
 	if n.writer {
-		n.data.seq.Add(1)
-		_, err = ifutex.Wake(seqAddr(n.data.seq), 1)
-	} else {
-		n.space.seq.Add(1)
-		_, err = ifutex.Wake(seqAddr(n.space.seq), 1)
+		peer = &n.data
 	}
+	peer.closes.Add(1)
+	peer.seq.Add(1)
+	_, err := ifutex.Wake(seqAddr(peer.seq), 1)
 	n.data, n.space = direction{}, direction{}
 	return err
 }
