@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
 // naiveFrame is an independent restatement of the documented patterns,
@@ -297,5 +299,35 @@ func TestEndToEndRelayAndWriterSignal(t *testing.T) {
 	wr := w.expectExit(2)
 	if wr.Frames != 1 || len(wr.Errors) != 1 || !strings.Contains(wr.Errors[0], "interrupted") {
 		t.Errorf("writer: frames %d, errors %q", wr.Frames, wr.Errors)
+	}
+}
+
+// TestEndToEndNotifiers runs a reader with each --notifier and a writer
+// without one: the reader records its choice and the writer adopts it. A
+// writer forcing another kind is refused.
+func TestEndToEndNotifiers(t *testing.T) {
+	const frames, size = 200, 3000
+	for _, notifier := range ring.NotifierNames() {
+		t.Run(notifier, func(t *testing.T) {
+			name := uniqueName(t)
+			r := startCLI(t, "reader", name, "--payload-size", "64KiB", "-n", strconv.Itoa(frames),
+				"--verify", "sequential", "--json-output", "--timeout-ms", bigTimeout, "--notifier", notifier)
+			r.waitReady()
+			other := "semaphore"
+			if notifier == "semaphore" {
+				other = "futex"
+			}
+			bad := startCLI(t, "writer", name, "-n", "1", "--notifier", other, "--json-output")
+			bad.expectExit(2)
+			w := startCLI(t, "writer", name, "-n", strconv.Itoa(frames), "-s", strconv.Itoa(size), "--json-output")
+			wr := w.expectExit(0)
+			rr := r.expectExit(0)
+			if rr.Notifier != notifier || wr.Notifier != notifier {
+				t.Errorf("notifier: reader %q, writer %q; want %q", rr.Notifier, wr.Notifier, notifier)
+			}
+			if rr.Frames != frames || rr.VerificationErrors != 0 {
+				t.Errorf("reader: %d frames, %d verification errors", rr.Frames, rr.VerificationErrors)
+			}
+		})
 	}
 }

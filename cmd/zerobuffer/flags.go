@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/ring"
-	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
 // Exit codes shared by the subcommands.
@@ -137,34 +136,15 @@ func (v byteValue) Set(s string) error {
 	return nil
 }
 
-// notifierKinds lists the notifiers this build can use, by the name the
-// --notifier flag takes. The empty name means: the reader's default
-// (POSIX semaphores), or, for a writer, whatever the reader recorded.
-var notifierKinds = []struct {
-	name string
-	new  func() ring.Notifier
-}{
-	{"semaphore", func() ring.Notifier { return semaphore.New() }},
-}
+// The --notifier flag takes the names of ring.NotifierNames(). The empty
+// name means: the reader's default (POSIX semaphores), or, for a writer,
+// whatever the reader recorded.
 
-func notifierNames() string {
-	names := make([]string, len(notifierKinds))
-	for i, k := range notifierKinds {
-		names[i] = k.name
-	}
-	return strings.Join(names, ", ")
-}
+func notifierNames() string { return strings.Join(ring.NotifierNames(), ", ") }
 
 func checkNotifierName(name string) error {
-	if name == "" {
-		return nil
-	}
-	for _, k := range notifierKinds {
-		if k.name == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown notifier %q (available: %s)", name, notifierNames())
+	_, err := notifierOption(name)
+	return err
 }
 
 // notifierOption turns a --notifier value into ring options: none for the
@@ -173,23 +153,15 @@ func notifierOption(name string) ([]ring.Option, error) {
 	if name == "" {
 		return nil, nil
 	}
-	for _, k := range notifierKinds {
-		if k.name == name {
-			return []ring.Option{ring.WithNotifier(k.new())}, nil
-		}
+	n, err := ring.NewNotifier(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown notifier %q (available: %s)", name, notifierNames())
 	}
-	return nil, checkNotifierName(name)
+	return []ring.Option{ring.WithNotifier(n)}, nil
 }
 
 // notifierName names the notifier kind a reader recorded in the OIEB.
-func notifierName(kind uint64) string {
-	for _, k := range notifierKinds {
-		if k.new().Kind() == kind {
-			return k.name
-		}
-	}
-	return fmt.Sprintf("kind-%#x", kind)
-}
+func notifierName(kind uint64) string { return ring.NotifierName(kind) }
 
 // signalContext is cancelled by SIGINT or SIGTERM, so that a subcommand
 // stops at the next frame boundary and closes its buffer cleanly.

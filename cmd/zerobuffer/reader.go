@@ -29,7 +29,8 @@ Options:
       --check-pattern      the same as --verify sequential
       --seed N             seed of the random pattern (default 0, meaning 1)
       --checksum           report a CRC-32 of all payload bytes read
-      --notifier NAME      semaphore (default semaphore)
+      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff
+                           (default semaphore); recorded in the buffer
       --json-output        print one JSON object with the results
   -v, --verbose            details, and the metadata received, on stderr
   -h, --help               this text

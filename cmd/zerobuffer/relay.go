@@ -39,7 +39,8 @@ Options:
                            OUT (default 5000)
       --log-interval SECS  progress line on stderr every SECS seconds (default 0: none)
       --checksum           report a CRC-32 of all payload bytes written to OUT
-      --notifier NAME      semaphore: IN's notifier (default semaphore), and
+      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff:
+                           IN's notifier (default semaphore), and
                            OUT's (default: adopt OUT's reader's)
       --json-output        print one JSON object with the results
   -v, --verbose            details on stderr

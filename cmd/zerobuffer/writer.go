@@ -29,7 +29,8 @@ Options:
       --delay-ms MS        pause after each batch of frames (default 0)
       --batch-size COUNT   frames per batch (default 1)
       --timeout-ms MS      how long one write waits for room (default 5000)
-      --notifier NAME      semaphore (default: adopt the reader's)
+      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff
+                           (default: adopt the one the reader recorded)
       --checksum           report a CRC-32 of all payload bytes written
       --json-output        print one JSON object with the results
   -v, --verbose            progress on stderr
