@@ -48,32 +48,30 @@ func TestSecondReaderIsAlreadyConnected(t *testing.T) {
 }
 
 func secondReader(t *testing.T, notifier string, cross bool) {
-	{
-		name := uniqueName(t)
-		if cross {
-			c := startChild(t, "hold-reader", notifier, name)
-			c.expectLine("READY")
-			_, err := NewReader(name, Config{PayloadSize: 4096})
-			require.ErrorIs(t, err, ErrReaderAlreadyConnected)
-			c.kill()
-			// The killed reader left its files; a new reader cleans them.
-			r, err := NewReader(name, Config{PayloadSize: 4096})
-			require.NoError(t, err)
-			require.NoError(t, r.Close())
-			return
-		}
-		r, err := NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
-		require.NoError(t, err)
-		defer r.Close()
-		_, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
+	name := uniqueName(t)
+	if cross {
+		c := startChild(t, "hold-reader", notifier, name)
+		c.expectLine("READY")
+		_, err := NewReader(name, Config{PayloadSize: 4096})
 		require.ErrorIs(t, err, ErrReaderAlreadyConnected)
-		// The failed attempt must not have damaged the first reader.
-		w, err := Connect(name)
+		c.kill()
+		// The killed reader left its files; a new reader cleans them.
+		r, err := NewReader(name, Config{PayloadSize: 4096})
 		require.NoError(t, err)
-		require.NoError(t, writeFrames(w, 3, constSize(10)))
-		require.NoError(t, w.Close())
-		require.NoError(t, readAll(3, constSize(10))(r))
+		require.NoError(t, r.Close())
+		return
 	}
+	r, err := NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
+	require.ErrorIs(t, err, ErrReaderAlreadyConnected)
+	// The failed attempt must not have damaged the first reader.
+	w, err := Connect(name)
+	require.NoError(t, err)
+	require.NoError(t, writeFrames(w, 3, constSize(10)))
+	require.NoError(t, w.Close())
+	require.NoError(t, readAll(3, constSize(10))(r))
 }
 
 func TestSecondWriterIsAlreadyConnected(t *testing.T) {
@@ -104,33 +102,31 @@ func TestWriterKilledIsWriterDead(t *testing.T) {
 }
 
 func writerKilled(t *testing.T, notifier string, cross bool) {
-	{
-		name := uniqueName(t)
-		r, err := NewReader(name, Config{PayloadSize: 4096}, WithLivenessInterval(20*time.Millisecond), withNotifier(t, notifier))
+	name := uniqueName(t)
+	r, err := NewReader(name, Config{PayloadSize: 4096}, WithLivenessInterval(20*time.Millisecond), withNotifier(t, notifier))
+	require.NoError(t, err)
+	defer r.Close()
+	if cross {
+		c := startChild(t, "hold-writer", "", name)
+		c.expectLine("WROTE")
+		c.kill() // SIGKILL, reaped
+	} else {
+		w, err := Connect(name)
 		require.NoError(t, err)
-		defer r.Close()
-		if cross {
-			c := startChild(t, "hold-writer", "", name)
-			c.expectLine("WROTE")
-			c.kill() // SIGKILL, reaped
-		} else {
-			w, err := Connect(name)
-			require.NoError(t, err)
-			require.NoError(t, writeFrames(w, 3, constSize(100)))
-			// A goroutine cannot be killed: record a dead PID instead, as
-			// a killed writer leaves it.
-			require.True(t, r.OIEB().WriterPID.CompareAndSwap(uint64(os.Getpid()), deadPID(t)))
-			w.closed = true
-			w.teardown()
-		}
-		// Frames written before the death are still delivered, then the
-		// death is reported.
-		require.NoError(t, readFrames(r, 3, constSize(100), nil))
-		ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
-		defer cancel()
-		_, err = r.ReadFrame(ctx)
-		require.ErrorIs(t, err, ErrWriterDead)
+		require.NoError(t, writeFrames(w, 3, constSize(100)))
+		// A goroutine cannot be killed: record a dead PID instead, as
+		// a killed writer leaves it.
+		require.True(t, r.OIEB().WriterPID.CompareAndSwap(uint64(os.Getpid()), deadPID(t)))
+		w.closed = true
+		w.teardown()
 	}
+	// Frames written before the death are still delivered, then the
+	// death is reported.
+	require.NoError(t, readFrames(r, 3, constSize(100), nil))
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	_, err = r.ReadFrame(ctx)
+	require.ErrorIs(t, err, ErrWriterDead)
 }
 
 func TestReaderKilledIsReaderDead(t *testing.T) {
@@ -140,64 +136,62 @@ func TestReaderKilledIsReaderDead(t *testing.T) {
 }
 
 func readerKilled(t *testing.T, notifier string, cross bool) {
-	{
-		name := uniqueName(t)
-		var c *child
-		var r *Reader
-		if cross {
-			c = startChild(t, "hold-reader", notifier, name)
-			c.expectLine("READY")
-		} else {
-			var err error
-			r, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
-			require.NoError(t, err)
-			defer r.Close()
-		}
-		w, err := Connect(name, WithLivenessInterval(20*time.Millisecond), WithWriteTimeout(hangGuard))
+	name := uniqueName(t)
+	var c *child
+	var r *Reader
+	if cross {
+		c = startChild(t, "hold-reader", notifier, name)
+		c.expectLine("READY")
+	} else {
+		var err error
+		r, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
 		require.NoError(t, err)
-		defer w.Close()
+		defer r.Close()
+	}
+	w, err := Connect(name, WithLivenessInterval(20*time.Millisecond), WithWriteTimeout(hangGuard))
+	require.NoError(t, err)
+	defer w.Close()
 
-		// Fill the ring, then block on the next write.
-		done := make(chan error, 1)
-		go func() {
-			for k := 0; ; k++ {
-				if err := writePatternFrame(w, k, 1000, true); err != nil {
-					done <- err
-					return
-				}
+	// Fill the ring, then block on the next write.
+	done := make(chan error, 1)
+	go func() {
+		for k := 0; ; k++ {
+			if err := writePatternFrame(w, k, 1000, true); err != nil {
+				done <- err
+				return
 			}
-		}()
-		o := w.OIEB()
-		require.NoError(t, waitBlocked(o, name, func() bool { return o.PayloadFreeBytes.Load() < 1016 }))
-		if cross {
-			c.kill()
-		} else {
-			r.OIEB().ReaderPID.Store(deadPID(t))
 		}
-		select {
-		case err := <-done:
-			require.ErrorIs(t, err, ErrReaderDead)
-		case <-time.After(hangGuard):
-			t.Fatal("blocked writer never noticed the dead reader")
-		}
-		// A later write on the dead buffer fails at once too.
-		require.ErrorIs(t, writePatternFrame(w, 99, 1000, false), ErrReaderDead)
+	}()
+	o := w.OIEB()
+	require.NoError(t, waitBlocked(o, name, func() bool { return o.PayloadFreeBytes.Load() < 1016 }))
+	if cross {
+		c.kill()
+	} else {
+		r.OIEB().ReaderPID.Store(deadPID(t))
+	}
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrReaderDead)
+	case <-time.After(hangGuard):
+		t.Fatal("blocked writer never noticed the dead reader")
+	}
+	// A later write on the dead buffer fails at once too.
+	require.ErrorIs(t, writePatternFrame(w, 99, 1000, false), ErrReaderDead)
 
-		if cross {
-			// A new reader replaces the dead one: it cleans the stale
-			// lock and segment and creates a fresh buffer.
-			r2, err := NewReader(name, Config{PayloadSize: 8192}, withNotifier(t, notifier))
-			require.NoError(t, err)
-			// The old writer is left on the unlinked segment, and still
-			// reports its reader dead; a new writer finds the new buffer.
-			require.ErrorIs(t, writePatternFrame(w, 100, 1000, false), ErrReaderDead)
-			w2, err := Connect(name)
-			require.NoError(t, err)
-			require.NoError(t, writeFrames(w2, 3, constSize(2000)))
-			require.NoError(t, w2.Close())
-			require.NoError(t, readAll(3, constSize(2000))(r2))
-			require.NoError(t, r2.Close())
-		}
+	if cross {
+		// A new reader replaces the dead one: it cleans the stale
+		// lock and segment and creates a fresh buffer.
+		r2, err := NewReader(name, Config{PayloadSize: 8192}, withNotifier(t, notifier))
+		require.NoError(t, err)
+		// The old writer is left on the unlinked segment, and still
+		// reports its reader dead; a new writer finds the new buffer.
+		require.ErrorIs(t, writePatternFrame(w, 100, 1000, false), ErrReaderDead)
+		w2, err := Connect(name)
+		require.NoError(t, err)
+		require.NoError(t, writeFrames(w2, 3, constSize(2000)))
+		require.NoError(t, w2.Close())
+		require.NoError(t, readAll(3, constSize(2000))(r2))
+		require.NoError(t, r2.Close())
 	}
 }
 
