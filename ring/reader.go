@@ -31,9 +31,10 @@ type Reader struct {
 	size     uint64 // payload_size, cached at creation
 
 	// Reader-owned state, cached here and stored to the OIEB once per frame.
-	readPos     uint64
-	readCount   uint64
-	expectedSeq uint64
+	readPos      uint64
+	readCount    uint64
+	expectedSeq  uint64
+	knownWritten uint64 // the written count last loaded from the OIEB
 
 	// Frames handed out but not released yet, plus wasted tails waiting for
 	// the frames before them: space is returned to the writer strictly in
@@ -119,7 +120,16 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 	// At most one frame per 17 bytes and one tail per frame can be pending.
 	capacity := min(2*(plSize/(layout.FrameHeaderSize+1))+2, 4096)
 	r.pending = make([]pendingSpan, 1<<bits.Len64(capacity-1))
-	r.dataReady = func() bool { return r.oieb.PayloadWrittenCount.Load() != r.readCount }
+	// The written count is re-read only when the frames known to be
+	// there are used up: a reader behind its writer reads a run of
+	// frames without touching the writer's cache line.
+	r.dataReady = func() bool {
+		if r.knownWritten != r.readCount {
+			return true
+		}
+		r.knownWritten = r.oieb.PayloadWrittenCount.Load()
+		return r.knownWritten != r.readCount
+	}
 
 	if err := r.notifier.Create(r.name, r.oieb, r.opts.perm); err != nil {
 		return fmt.Errorf("zerobuffer: notifier for %s: %w", r.name, err)
