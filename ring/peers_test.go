@@ -372,3 +372,43 @@ func TestWriterConnectFailureLeavesNoPID(t *testing.T) {
 	require.Error(t, err)
 	assert.Zero(t, r.OIEB().WriterPID.Load())
 }
+
+// A post on the data semaphore with no frame behind it (a buggy peer, or a
+// writer that opened the semaphore of another generation of the buffer) is
+// dropped, not parsed as a frame.
+func TestStrayDataPostIsIgnored(t *testing.T) {
+	name := uniqueName(t)
+	r, err := NewReader(name, Config{PayloadSize: 4096})
+	require.NoError(t, err)
+	defer r.Close()
+	s, err := semaphore.Open(semaphore.DataName(name))
+	require.NoError(t, err)
+	require.NoError(t, s.Post())
+	require.NoError(t, s.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err = r.ReadFrame(ctx)
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	w, err := Connect(name)
+	require.NoError(t, err)
+	require.NoError(t, writeFrames(w, 2, constSize(100)))
+	require.NoError(t, w.Close())
+	require.NoError(t, readAll(2, constSize(100))(r))
+}
+
+// A writer whose buffer is replaced between mapping it and opening its
+// notifier must not pair the old ring with the new semaphores.
+func TestConnectNoticesAReplacedBuffer(t *testing.T) {
+	name := uniqueName(t)
+	r, err := NewReader(name, Config{PayloadSize: 4096})
+	require.NoError(t, err)
+	seg, err := shm.Open(name, false, layout.OIEBSize)
+	require.NoError(t, err)
+	defer seg.Close()
+	require.True(t, seg.IsCurrent(name))
+	require.NoError(t, r.Close())
+	r2, err := NewReader(name, Config{PayloadSize: 4096})
+	require.NoError(t, err)
+	defer r2.Close()
+	assert.False(t, seg.IsCurrent(name), "the old mapping is not the buffer any more")
+}

@@ -218,10 +218,15 @@ func (r *Reader) ReadFrame(ctx context.Context) (Frame, error) {
 	if err != nil {
 		return Frame{}, fmt.Errorf("zerobuffer: wait for data: %w", err)
 	}
-	if !ok {
+	for !ok || !r.dataReady() {
+		// A post with no frame behind it (the written count has not
+		// moved) is stray — a buggy peer, or a writer that posted to a
+		// semaphore it took for another generation's — and is dropped
+		// rather than read as a frame.
 		if err := r.waitData(ctx); err != nil {
 			return Frame{}, err
 		}
+		ok = true
 	}
 	return r.takeFrame()
 }

@@ -108,6 +108,15 @@ func (w *Writer) connect() error {
 		return fmt.Errorf("zerobuffer: notifier of %s: %w", w.name, err)
 	}
 	w.notifier = n
+	// The notifier's resources are found by name: if the reader we mapped
+	// was replaced meanwhile, they may be its successor's, and frames
+	// written into the old ring would be announced on the new one's
+	// semaphore. A reader unlinks its segment before its semaphores and a
+	// successor creates its own after, so a segment still current now
+	// means the notifier opened above is its own.
+	if !seg.IsCurrent(w.name) {
+		return fmt.Errorf("%w: buffer %s was replaced while connecting", ErrReaderDead, w.name)
+	}
 
 	md, pl := snap.MetadataSize, snap.PayloadSize
 	w.metadata = seg.Data[layout.OIEBSize : layout.OIEBSize+md : layout.OIEBSize+md]

@@ -185,6 +185,16 @@ func (s *Segment) Prefault(writable bool) {
 	_ = sink
 }
 
+// IsCurrent reports whether name still refers to this segment's file: not
+// unlinked, not replaced by a newer segment of the same name.
+func (s *Segment) IsCurrent(name string) bool {
+	var a, b unix.Stat_t
+	if s.fd < 0 || unix.Fstat(s.fd, &a) != nil || unix.Stat(Path(name), &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
 // Close unmaps the segment and closes its descriptor. It is idempotent.
 func (s *Segment) Close() error {
 	s.Discard()
