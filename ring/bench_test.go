@@ -103,6 +103,7 @@ func benchStreamInProcess(b *testing.B, size int, notifier string, memcpyNs floa
 		b.Fatal(err)
 	}
 	payload := make([]byte, size)
+	fillPattern(payload, 1) // written: an untouched buffer reads the zero page
 	b.SetBytes(int64(size))
 	var wg sync.WaitGroup
 	var werr error
@@ -185,6 +186,7 @@ func runBenchWriter(params, buffer string) error {
 	}
 	defer w.Close()
 	payload := make([]byte, n)
+	fillPattern(payload, 1) // written: an untouched buffer reads the zero page
 	fmt.Println("CONNECTED")
 	var line [8]byte
 	os.Stdin.Read(line[:])

@@ -24,8 +24,10 @@ import (
 //     for any file the notifier creates.
 //   - Then, on the hot path: the writer calls PostData exactly once per
 //     committed frame and WaitSpace while it lacks room; the reader calls
-//     WaitData exactly once before each frame it reads and PostSpace exactly
-//     once per frame it releases.
+//     WaitData exactly once before each frame it reads, and PostSpace once
+//     each time it returns released space to the OIEB — in batches of
+//     frames, and always before it waits itself or when WriterWaiting
+//     says the writer may be asleep for space.
 //   - Close releases what Create or Open acquired in this process; the
 //     reader's ring then removes the named resources with Remove.
 //
@@ -65,8 +67,13 @@ type Notifier interface {
 	PostData() error
 	// WaitSpace waits for the reader's next post (writer side).
 	WaitSpace(ready func() bool, timeout time.Duration) (bool, error)
-	// PostSpace signals one released frame (reader side).
+	// PostSpace signals that the reader returned space (reader side).
 	PostSpace() error
+	// WriterWaiting reports whether the writer may be asleep waiting for
+	// space (reader side), so the reader returns space at once instead
+	// of batching it. A notifier that cannot tell returns false: the
+	// reader still returns space in bounded batches and before it waits.
+	WriterWaiting() bool
 	// Close releases this process's hold on the resources.
 	Close() error
 }

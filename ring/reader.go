@@ -35,6 +35,8 @@ type Reader struct {
 	readCount    uint64
 	expectedSeq  uint64
 	knownWritten uint64 // the written count last loaded from the OIEB
+	unpublished  uint64 // bytes released but not yet added to the OIEB
+	flushAt      uint64 // publish released space once this much is pending
 
 	// Frames handed out but not released yet, plus wasted tails waiting for
 	// the frames before them: space is returned to the writer strictly in
@@ -116,6 +118,7 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 	r.ring = seg.Data[layout.PayloadOffset(mdSize):layout.SegmentSize(mdSize, plSize):layout.SegmentSize(mdSize, plSize)]
 	r.size = plSize
 	r.expectedSeq = 1
+	r.flushAt = min(plSize/16, 64<<10)
 
 	// At most one frame per 17 bytes and one tail per frame can be pending.
 	capacity := min(2*(plSize/(layout.FrameHeaderSize+1))+2, 4096)
@@ -181,6 +184,19 @@ func (r *Reader) Metadata() ([]byte, error) {
 	return layout.ParseMetadata(r.metadata, r.oieb.MetadataWrittenBytes.Load())
 }
 
+// Available reports whether the writer has committed a frame this reader
+// has not read yet, so that ReadFrame would not wait. (With a writer of
+// another implementation, which counts a wrap marker before the frame
+// after it, ReadFrame may still wait for that frame's commit.) The OIEB's
+// read count lags the reader (see flush), so compare through here, not
+// through the OIEB.
+func (r *Reader) Available() bool {
+	if r.closed {
+		return false
+	}
+	return r.dataReady()
+}
+
 // Close marks the reader gone and removes the segment, the notifier's
 // resources and the lock file. Frames still held become invalid: their
 // bytes are unmapped. Close is idempotent.
@@ -233,14 +249,24 @@ func (r *Reader) ReadFrame(ctx context.Context) (Frame, error) {
 
 // waitData blocks in liveness-interval slices until the notifier delivers
 // an event, the context ends, or the writer is found gone.
+//
+// Space released but not yet returned stays with the reader for the first
+// unflushedWait of the wait (a writer a frame ahead ends it, and a reader
+// that keeps up with its writer would otherwise return space after every
+// frame); then it is returned, so a writer waiting for space is never
+// kept waiting on a reader that waits for data.
 func (r *Reader) waitData(ctx context.Context) error {
 	deadline, hasDeadline := ctx.Deadline()
+	flushed := !r.needsFlush()
 	for {
 		slice := r.opts.liveness
+		if !flushed {
+			slice = min(slice, unflushedWait)
+		}
 		if hasDeadline {
 			left := time.Until(deadline)
 			if left <= 0 {
-				return context.DeadlineExceeded
+				return errors.Join(r.flush(), context.DeadlineExceeded)
 			}
 			slice = min(slice, left)
 		}
@@ -250,6 +276,13 @@ func (r *Reader) waitData(ctx context.Context) error {
 		}
 		if ok {
 			return nil
+		}
+		if !flushed {
+			if err := r.flush(); err != nil {
+				return err
+			}
+			flushed = true
+			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -319,8 +352,6 @@ func (r *Reader) takeFrame() (Frame, error) {
 	r.readCount++
 	r.expectedSeq = h.SequenceNumber + 1
 	r.framesRead++
-	r.oieb.PayloadReadPos.Store(r.readPos)
-	r.oieb.PayloadReadCount.Store(r.readCount)
 
 	slot := r.pendTail
 	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span, frame: true}
@@ -340,7 +371,7 @@ func (r *Reader) reclaimTail(n uint64) {
 		return
 	}
 	if r.pendHead == r.pendTail {
-		r.oieb.PayloadFreeBytes.Add(n)
+		r.unpublished += n
 		return
 	}
 	r.pending[r.pendTail&uint64(len(r.pending)-1)] = pendingSpan{size: n, released: true}
@@ -366,24 +397,50 @@ func (r *Reader) release(slot uint64) error {
 	if slot != r.pendHead {
 		return nil
 	}
-	var bytes uint64
-	posts := 0
 	for r.pendHead < r.pendTail {
 		e := &r.pending[r.pendHead&mask]
 		if !e.released {
 			break
 		}
-		bytes += e.size
-		if e.frame {
-			posts++
-		}
+		r.unpublished += e.size
 		r.pendHead++
 	}
-	r.oieb.PayloadFreeBytes.Add(bytes)
-	for ; posts > 0; posts-- {
-		if err := r.notifier.PostSpace(); err != nil {
-			return fmt.Errorf("zerobuffer: post space: %w", err)
-		}
+	if r.unpublished >= r.flushAt || r.notifier.WriterWaiting() {
+		return r.flush()
+	}
+	return nil
+}
+
+// unflushedWait is how long a waiting reader keeps released space before
+// returning it.
+const unflushedWait = 50 * time.Microsecond
+
+// needsFlush reports whether the OIEB lags the reader.
+func (r *Reader) needsFlush() bool {
+	return r.unpublished != 0 || r.oieb.PayloadReadCount.Load() != r.readCount
+}
+
+// flush publishes the reader's progress: its position and count, and the
+// bytes released since the last flush, then posts once. The reader
+// flushes when the bytes reach flushAt, when the writer is seen waiting,
+// and early in any wait of its own (see waitData); in between, a reader streaming small frames
+// writes nothing to the cache lines the writer writes, which is most of
+// the cost of a frame when both sides keep up. The OIEB's read position,
+// read count and free bytes so lag the reader by less than flushAt bytes
+// (what a writer sees is always safe: a position behind, fewer free bytes).
+func (r *Reader) flush() error {
+	if r.oieb == nil {
+		return nil
+	}
+	r.oieb.PayloadReadPos.Store(r.readPos)
+	r.oieb.PayloadReadCount.Store(r.readCount)
+	if r.unpublished == 0 {
+		return nil
+	}
+	r.oieb.PayloadFreeBytes.Add(r.unpublished)
+	r.unpublished = 0
+	if err := r.notifier.PostSpace(); err != nil {
+		return fmt.Errorf("zerobuffer: post space: %w", err)
 	}
 	return nil
 }

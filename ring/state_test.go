@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +21,9 @@ func pair(t *testing.T, cfg Config, opts ...Option) (*Reader, *Writer) {
 	r, err := NewReader(name, cfg, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { r.Close() })
-	w, err := Connect(name, opts...)
+	// The writer gets the same options but its own notifier, adopted
+	// from the reader's record: a Notifier serves one side.
+	w, err := Connect(name, append(opts, WithNotifier(nil))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { w.Close() })
 	return r, w
@@ -61,11 +64,14 @@ func TestOIEBAfterEachOperation(t *testing.T) {
 	want.PayloadFreeBytes, want.PayloadWritePos, want.PayloadWrittenCount = 1024-732, 732, 2
 	check("after frame 2")
 
+	// The reader publishes its position, count and released bytes
+	// together, when it returns space: here at every release, since each
+	// frame is over the ring's flush threshold (1024/16 bytes).
 	f1, err := r.ReadFrame(ctx)
 	require.NoError(t, err)
-	want.PayloadReadPos, want.PayloadReadCount = 316, 1
-	check("after reading frame 1")
+	check("reading a frame publishes nothing yet")
 	require.NoError(t, f1.Release())
+	want.PayloadReadPos, want.PayloadReadCount = 316, 1
 	want.PayloadFreeBytes += 316
 	check("after releasing frame 1")
 
@@ -78,18 +84,16 @@ func TestOIEBAfterEachOperation(t *testing.T) {
 
 	f2, err := r.ReadFrame(ctx)
 	require.NoError(t, err)
-	want.PayloadReadPos, want.PayloadReadCount = 732, 2
-	check("after reading frame 2")
 	// Frame 3 is read while frame 2 is held: the marker's tail must not
 	// be handed back before frame 2 is.
 	f3, err := r.ReadFrame(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), f3.Seq())
-	want.PayloadReadPos, want.PayloadReadCount = 316, 4
-	check("after reading frame 3 past the marker, frame 2 held")
+	check("reading frames 2 and 3 (past the marker) publishes nothing")
 	require.NoError(t, f3.Release())
 	check("releasing frame 3 before frame 2 frees nothing yet")
 	require.NoError(t, f2.Release())
+	want.PayloadReadPos, want.PayloadReadCount = 316, 4
 	want.PayloadFreeBytes = 1024
 	check("after releasing frame 2: everything is free")
 	require.NoError(t, f2.Release(), "double release is harmless")
@@ -114,7 +118,10 @@ func TestFramesReleasedOutOfOrder(t *testing.T) {
 	for _, step := range []struct {
 		release int
 		freed   uint64
-	}{{2, 0}, {1, 0}, {0, 3 * 116}, {5, 3 * 116}, {3, 4 * 116}, {4, 6 * 116}} {
+	}{{2, 0}, {1, 0}, {0, 3 * 116}, {5, 3 * 116},
+		// Frame 3 alone is under the 256-byte flush threshold of a
+		// 4096-byte ring: it is returned with frames 4 and 5.
+		{3, 3 * 116}, {4, 6 * 116}} {
 		require.NoError(t, checkPattern(frames[step.release].Bytes(), step.release), "held frames keep their bytes")
 		require.NoError(t, frames[step.release].Release())
 		assert.Equal(t, base+step.freed, free(), "after releasing frame %d", step.release)
@@ -189,4 +196,27 @@ func TestReaderToleratesForeignShortTail(t *testing.T) {
 		require.NoError(t, f.Release())
 	}
 	assert.Equal(t, uint64(1024), r.OIEB().PayloadFreeBytes.Load(), "short tails were reclaimed")
+}
+
+// Space released below the flush threshold is held back only while the
+// reader keeps reading: before it waits for data, it is all returned.
+func TestReleasedSpaceIsReturnedBeforeTheReaderWaits(t *testing.T) {
+	forEachNotifier(t, func(t *testing.T, notifier string) {
+		r, w := pair(t, Config{PayloadSize: 1 << 20}, withNotifier(t, notifier))
+		require.NoError(t, writeFrames(w, 2, constSize(10)))
+		for range 2 {
+			f, err := r.ReadFrame(context.Background())
+			require.NoError(t, err)
+			require.NoError(t, f.Release())
+		}
+		o := r.OIEB()
+		assert.Less(t, o.PayloadFreeBytes.Load(), r.PayloadSize(), "26-byte frames are under the threshold")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		defer cancel()
+		_, err := r.ReadFrame(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, r.PayloadSize(), o.PayloadFreeBytes.Load())
+		assert.Equal(t, uint64(2), o.PayloadReadCount.Load())
+		assert.Equal(t, uint64(52), o.PayloadReadPos.Load())
+	})
 }

@@ -262,9 +262,7 @@ func (sr *streamReader) run() (streamStats, error) {
 // that room.
 func (sr *streamReader) read(ctx context.Context) error {
 	if len(sr.held) > 0 {
-		o := sr.r.OIEB()
-		ready := o.PayloadWrittenCount.Load() != o.PayloadReadCount.Load()
-		if !ready {
+		if !sr.r.Available() {
 			if err := sr.releaseAll(); err != nil {
 				return err
 			}

@@ -148,6 +148,9 @@ func (n *Notifier) attach(o *layout.OIEB) error {
 	if o == nil {
 		return fmt.Errorf("futex notifier: no OIEB")
 	}
+	if n.data.seq != nil {
+		return fmt.Errorf("futex notifier: already attached (a Notifier serves one side)")
+	}
 	n.data = direction{o.NotifierWord32(wordDataSeq), o.NotifierWord32(wordDataSleeper), o.NotifierWord32(wordWriterCloses)}
 	n.space = direction{o.NotifierWord32(wordSpaceSeq), o.NotifierWord32(wordSpaceSleeper), o.NotifierWord32(wordReaderCloses)}
 	return nil
@@ -240,6 +243,12 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 			return false, err
 		}
 	}
+}
+
+// WriterWaiting reports whether the writer raised its sleeper flag for
+// space.
+func (n *Notifier) WriterWaiting() bool {
+	return n.space.sleeper != nil && n.space.sleeper.Load() != 0
 }
 
 // Close detaches, first waking a peer asleep on the other direction so it

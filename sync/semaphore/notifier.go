@@ -186,6 +186,12 @@ func (n *Notifier) PostSpace() error {
 	return n.space.Post()
 }
 
+// WriterWaiting reports whether a writer is registered as a waiter on the
+// space semaphore (asleep in sem_wait, or about to be).
+func (n *Notifier) WriterWaiting() bool {
+	return n.space != nil && n.space.Waiters() != 0
+}
+
 // Close unmaps both semaphores; the names stay until Remove. Closing twice
 // is a no-op.
 func (n *Notifier) Close() error {

@@ -121,13 +121,15 @@ func (n *Notifier) Kind() uint64 {
 }
 
 // Create attaches the reader side. Nothing is created.
-func (n *Notifier) Create(string, *layout.OIEB, os.FileMode) error {
-	n.attached = true
-	return nil
-}
+func (n *Notifier) Create(string, *layout.OIEB, os.FileMode) error { return n.attach() }
 
 // Open attaches the writer side.
-func (n *Notifier) Open(string, *layout.OIEB) error {
+func (n *Notifier) Open(string, *layout.OIEB) error { return n.attach() }
+
+func (n *Notifier) attach() error {
+	if n.attached {
+		return errors.New("spin notifier: already attached (a Notifier serves one side)")
+	}
 	n.attached = true
 	return nil
 }
@@ -151,6 +153,10 @@ func (n *Notifier) WaitData(ready func() bool, timeout time.Duration) (bool, err
 func (n *Notifier) WaitSpace(ready func() bool, timeout time.Duration) (bool, error) {
 	return n.wait(ready, timeout)
 }
+
+// WriterWaiting is false: a polling writer is never asleep, and sees the
+// space the reader returns (in bounded batches) by itself.
+func (n *Notifier) WriterWaiting() bool { return false }
 
 // Close detaches.
 func (n *Notifier) Close() error {
