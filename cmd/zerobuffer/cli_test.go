@@ -145,7 +145,7 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{{}, {"bogus"}, {"help", "bogus"}, {"inspect", "x"}, {"bench"}, {"writer"}, {"reader", "--nope", "x"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"help", "bogus"}, {"inspect", "x"}, {"writer"}, {"reader", "--nope", "x"}} {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 2 || errOut.Len() == 0 {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut.String())

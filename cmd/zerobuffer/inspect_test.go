@@ -170,7 +170,9 @@ func TestInspectLive(t *testing.T) {
 	if err := w.SetMetadata([]byte(meta)); err != nil {
 		t.Fatal(err)
 	}
-	frame := bytes.Repeat([]byte{0xAB}, 1000)
+	// 2016-byte spans: the third release passes the reader's flush
+	// threshold (a 16th of the ring), so the OIEB shows three frames read.
+	frame := bytes.Repeat([]byte{0xAB}, 2000)
 	for range 7 {
 		if err := w.WriteFrame(frame); err != nil {
 			t.Fatal(err)

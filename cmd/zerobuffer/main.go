@@ -7,6 +7,7 @@
 //	zerobuffer writer NAME [options]   connect to NAME, write frames
 //	zerobuffer relay IN OUT [options]  read IN (created here), write OUT
 //	zerobuffer inspect NAME [options]  show a buffer's state, read-only
+//	zerobuffer bench [options]         measure every notifier against its floor
 //	zerobuffer help [COMMAND]
 //
 // Each subcommand is a function of its arguments and output streams that
@@ -30,7 +31,7 @@ Commands:
   writer NAME      connect to the buffer NAME and write test frames
   relay IN OUT     read frames from IN (created here) and write them to OUT
   inspect NAME     show a buffer's state (read-only; --json, --watch)
-  bench            measure throughput and latency (not implemented yet)
+  bench            measure every notifier next to its raw floor (--quick, --out)
   help [COMMAND]   this text, or a command's options
 
 Options take one or two dashes (-n or --frames, -frames or --frames) and may
@@ -51,10 +52,11 @@ var commands = map[string]command{
 	"writer":  {runWriter, writerUsage},
 	"relay":   {runRelay, relayUsage},
 	"inspect": {runInspect, inspectUsage},
+	"bench":   {runBench, benchUsageText()},
 }
 
 // notYet are the commands announced in the usage but not built yet.
-var notYet = map[string]bool{"bench": true}
+var notYet = map[string]bool{}
 
 // run is the whole program: args without the program name.
 func run(args []string, stdout, stderr io.Writer) int {
@@ -92,5 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func main() {
+	// A child process of `zerobuffer bench` (the binary run again in a
+	// role), before any normal dispatch.
+	if role := os.Getenv(benchChildEnv); role != "" {
+		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,0 +1,460 @@
+package main
+
+// The child processes of `zerobuffer bench`. The bench re-executes its own
+// binary with benchChildEnv naming a role; main() (and, in the tests, an
+// init function of the test binary) hands such a process to
+// benchChildMain before any normal dispatch. A child talks to the bench
+// in lines: it prints READY once set up, reads commands on stdin, and
+// prints its figures as one "RESULT {json}" line. Errors go to stderr and
+// the exit status is 2.
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/ring"
+	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
+)
+
+// Environment of a child: its role, and the core to pin itself to.
+const (
+	benchChildEnv = "ZB_BENCH_CHILD"
+	benchCoreEnv  = "ZB_BENCH_CORE"
+)
+
+// In-band markers in the first payload byte of ping-pong and streaming
+// frames: warm-up frames carry 0, measured ones markMeasured, and the last
+// frame markQuit.
+const (
+	markWarm     = 0
+	markMeasured = 1
+	markQuit     = 0xFF
+)
+
+// childWait bounds every wait of a child for its parent: a child whose
+// parent stopped talking exits instead of lingering (it is also killed
+// with its parent, by Pdeathsig).
+const childWait = 2 * time.Minute
+
+// childReport is a child's RESULT line.
+type childReport struct {
+	CPUNs  int64 `json:"cpu_ns"`  // CPU time of the measured part
+	Frames int64 `json:"frames"`  // frames in the measured part
+	WallNs int64 `json:"wall_ns"` // wall time of the measured part (idle)
+}
+
+// benchChildMain runs the child role with its arguments and returns the
+// exit status.
+func benchChildMain(role string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if core := os.Getenv(benchCoreEnv); core != "" {
+		n, err := strconv.Atoi(core)
+		if err == nil {
+			_, err = pinProcess(n)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "zerobuffer bench %s: pin to core %s: %v\n", role, core, err)
+			return exitError
+		}
+	}
+	c := &childIO{in: bufio.NewScanner(stdin), out: stdout}
+	var err error
+	switch role {
+	case "floor-pong":
+		err = c.floorPong(args)
+	case "echo":
+		err = c.echo(args)
+	case "stream-writer":
+		err = c.streamWriter(args)
+	case "relay":
+		err = c.relay(args)
+	case "idle-reader":
+		err = c.idleReader(args)
+	default:
+		err = fmt.Errorf("unknown role %q", role)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "zerobuffer bench %s: %v\n", role, err)
+		return exitError
+	}
+	return exitOK
+}
+
+type childIO struct {
+	in  *bufio.Scanner
+	out io.Writer
+}
+
+func (c *childIO) say(line string) { fmt.Fprintln(c.out, line) }
+
+func (c *childIO) report(r childReport) {
+	b, _ := json.Marshal(r)
+	fmt.Fprintf(c.out, "RESULT %s\n", b)
+}
+
+// readLine returns the next command, or io.EOF when the parent closed
+// stdin.
+func (c *childIO) readLine() (string, error) {
+	if c.in.Scan() {
+		return c.in.Text(), nil
+	}
+	if err := c.in.Err(); err != nil {
+		return "", err
+	}
+	return "", io.EOF
+}
+
+func wantArgs(args []string, n int, what string) error {
+	if len(args) != n {
+		return fmt.Errorf("want %s, got %q", what, args)
+	}
+	return nil
+}
+
+// floorPong answers the floors' ping-pongs: args MECHANISM NAME. For each
+// line "N" it answers N rounds and prints DONE; stdin's end ends it.
+func (c *childIO) floorPong(args []string) error {
+	if err := wantArgs(args, 2, "MECHANISM NAME"); err != nil {
+		return err
+	}
+	mech, name := args[0], args[1]
+	var pong func(rounds int) error
+	switch mech {
+	case "semaphore":
+		ping, err := semaphore.Open(semaphore.DataName(name))
+		if err != nil {
+			return err
+		}
+		defer ping.Close()
+		back, err := semaphore.Open(semaphore.SpaceName(name))
+		if err != nil {
+			return err
+		}
+		defer back.Close()
+		ping.SetSpin(0)
+		back.SetSpin(0)
+		pong = func(rounds int) error {
+			for range rounds {
+				if ok, err := ping.Wait(childWait); !ok || err != nil {
+					return fmt.Errorf("semaphore floor stalled: %v", err)
+				}
+				if err := back.Post(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	case "spin", "futex":
+		seg, err := shm.Open(name, false, floorSegment)
+		if err != nil {
+			return err
+		}
+		defer seg.Close()
+		w, err := viewFloor(seg.Data)
+		if err != nil {
+			return err
+		}
+		// No abort: a child whose parent dies is killed with it.
+		pong = func(rounds int) error { return w.pongRounds(mech, rounds, nil) }
+	default:
+		return fmt.Errorf("unknown mechanism %q", mech)
+	}
+	c.say("READY")
+	for {
+		line, err := c.readLine()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rounds, err := strconv.Atoi(line)
+		if err != nil || rounds <= 0 {
+			return fmt.Errorf("bad round count %q", line)
+		}
+		if err := pong(rounds); err != nil {
+			return err
+		}
+		c.say("DONE")
+	}
+}
+
+// echo is the far side of the ring ping-pong: args NOTIFIER REQ RESP
+// RINGSIZE. It creates the request ring REQ, connects to the response ring
+// RESP, and echoes each request until a frame marked markQuit. It reports
+// its CPU time over the frames marked markMeasured.
+func (c *childIO) echo(args []string) error {
+	if err := wantArgs(args, 4, "NOTIFIER REQ RESP RINGSIZE"); err != nil {
+		return err
+	}
+	n, err := ring.NewNotifier(args[0])
+	if err != nil {
+		return err
+	}
+	size, err := strconv.ParseUint(args[3], 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad ring size %q", args[3])
+	}
+	r, err := ring.NewReader(args[1], ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := ring.Connect(args[2])
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	c.say("READY")
+	ctx := context.Background()
+	var rep childReport
+	var cpu0 time.Duration
+	for {
+		f, err := r.ReadFrame(ctx)
+		if err != nil {
+			return fmt.Errorf("read request: %w", err)
+		}
+		p := f.Bytes()
+		switch p[0] {
+		case markQuit:
+			_ = f.Release()
+			if rep.Frames > 0 {
+				rep.CPUNs = int64(cpuTime() - cpu0)
+			}
+			c.report(rep)
+			return nil
+		case markMeasured:
+			if rep.Frames == 0 {
+				cpu0 = cpuTime()
+			}
+			rep.Frames++
+		}
+		buf, err := w.Reserve(len(p))
+		if err != nil {
+			return fmt.Errorf("reserve response: %w", err)
+		}
+		copy(buf, p)
+		if err := f.Release(); err != nil {
+			return err
+		}
+		if err := w.Commit(); err != nil {
+			return fmt.Errorf("commit response: %w", err)
+		}
+	}
+}
+
+// streamWriter writes frames as fast as the ring takes them: args SIZE
+// NAME. It starts on "go", notes its CPU time and frame count on "mark"
+// and on "stop", then writes a frame marked markQuit and reports the
+// figures between mark and stop.
+func (c *childIO) streamWriter(args []string) error {
+	if err := wantArgs(args, 2, "SIZE NAME"); err != nil {
+		return err
+	}
+	size, err := strconv.Atoi(args[0])
+	if err != nil || size <= 0 {
+		return fmt.Errorf("bad size %q", args[0])
+	}
+	w, err := ring.Connect(args[1], ring.WithWriteTimeout(childWait))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	payload := benchPayload(size)
+	c.say("READY")
+	if line, err := c.readLine(); err != nil || line != "go" {
+		return fmt.Errorf("waiting for go: got %q, %v", line, err)
+	}
+	// Commands arrive while we write: a goroutine turns them into a
+	// phase the loop checks with one atomic load per frame.
+	var phase atomic.Int32
+	go func() {
+		for {
+			line, err := c.readLine()
+			switch {
+			case err != nil:
+				phase.Store(2) // the parent went away: stop
+				return
+			case line == "mark":
+				phase.CompareAndSwap(0, 1)
+			case line == "stop":
+				phase.Store(2)
+				return
+			}
+		}
+	}()
+	var frames, markFrames int64
+	var markCPU time.Duration
+	seen := int32(0)
+	for {
+		if p := phase.Load(); p != seen {
+			if seen == 0 {
+				markFrames, markCPU = frames, cpuTime()
+			}
+			if p == 2 {
+				break
+			}
+			seen = p
+		}
+		if err := w.WriteFrame(payload); err != nil {
+			return err
+		}
+		frames++
+	}
+	rep := childReport{CPUNs: int64(cpuTime() - markCPU), Frames: frames - markFrames}
+	payload[0] = markQuit
+	if err := w.WriteFrame(payload); err != nil {
+		return err
+	}
+	c.report(rep)
+	return nil
+}
+
+// benchPayload is a frame's source bytes, written so that they are backed
+// by real pages: a fresh allocation that is only read maps the kernel's
+// shared zero page, whose reads always hit the cache, and a copy from it
+// would beat the memcpy floor (which copies from written memory).
+func benchPayload(size int) []byte {
+	p := make([]byte, size)
+	for i := range p {
+		p[i] = byte(i*7 + 1)
+	}
+	p[0] = markWarm
+	return p
+}
+
+// The relay's frames carry a 16-byte header in their payload: the send
+// time (ns since the sender's epoch) and a tag: the rate's index, the
+// frame's index within the rate, and a quit bit.
+const (
+	relayQuit      = uint64(1) << 63
+	relayRateShift = 32
+)
+
+func putRelayHeader(p []byte, sentNs int64, tag uint64) {
+	binary.LittleEndian.PutUint64(p[0:8], uint64(sentNs))
+	binary.LittleEndian.PutUint64(p[8:16], tag)
+}
+
+func relayHeader(p []byte) (sentNs int64, tag uint64) {
+	return int64(binary.LittleEndian.Uint64(p[0:8])), binary.LittleEndian.Uint64(p[8:16])
+}
+
+func relayTag(rate, frame int) uint64 {
+	return uint64(rate)<<relayRateShift | uint64(uint32(frame))
+}
+
+func splitRelayTag(tag uint64) (rate, frame int) {
+	return int((tag &^ relayQuit) >> relayRateShift), int(uint32(tag))
+}
+
+// relay is process 2 of the relay round trip: args NOTIFIER A B SIZE. It
+// creates buffer A (SIZE bytes) and connects to buffer B; each frame read
+// from A is copied into a slot reserved in B, committed, and released
+// from A. The quit frame is passed on, then it stops.
+func (c *childIO) relay(args []string) error {
+	if err := wantArgs(args, 4, "NOTIFIER A B SIZE"); err != nil {
+		return err
+	}
+	n, err := ring.NewNotifier(args[0])
+	if err != nil {
+		return err
+	}
+	size, err := strconv.ParseUint(args[3], 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad size %q", args[3])
+	}
+	in, err := ring.NewReader(args[1], ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := ring.Connect(args[2], ring.WithWriteTimeout(childWait))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	c.say("READY")
+	ctx := context.Background()
+	var rep childReport
+	cpu0 := cpuTime()
+	for {
+		f, err := in.ReadFrame(ctx)
+		if err != nil {
+			return fmt.Errorf("read A: %w", err)
+		}
+		src := f.Bytes()
+		dst, err := out.Reserve(len(src))
+		if err != nil {
+			return fmt.Errorf("reserve B: %w", err)
+		}
+		copy(dst, src)
+		_, tag := relayHeader(src)
+		if err := out.Commit(); err != nil {
+			return fmt.Errorf("commit B: %w", err)
+		}
+		if err := f.Release(); err != nil {
+			return err
+		}
+		if tag&relayQuit != 0 {
+			break
+		}
+		rep.Frames++
+	}
+	rep.CPUNs = int64(cpuTime() - cpu0)
+	c.report(rep)
+	return nil
+}
+
+// idleReader measures what waiting costs: args NOTIFIER NAME DURATION. It
+// creates the buffer, and on "go" waits for a frame that never comes for
+// DURATION, reporting the CPU time it used meanwhile.
+func (c *childIO) idleReader(args []string) error {
+	if err := wantArgs(args, 3, "NOTIFIER NAME DURATION"); err != nil {
+		return err
+	}
+	n, err := ring.NewNotifier(args[0])
+	if err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(args[2])
+	if err != nil || d <= 0 {
+		return fmt.Errorf("bad duration %q", args[2])
+	}
+	r, err := ring.NewReader(args[1], ring.Config{PayloadSize: 64 << 10}, ring.WithNotifier(n))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	c.say("READY")
+	if line, err := c.readLine(); err != nil || line != "go" {
+		return fmt.Errorf("waiting for go: got %q, %v", line, err)
+	}
+	runtime.GC() // not during the measurement
+	cpu0, start := cpuTime(), time.Now()
+	ctx, cancel := context.WithDeadline(context.Background(), start.Add(d))
+	defer cancel()
+	for {
+		f, err := r.ReadFrame(ctx)
+		if err == nil {
+			_ = f.Release()
+			return errors.New("a frame arrived on the idle ring")
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		return err
+	}
+	c.report(childReport{CPUNs: int64(cpuTime() - cpu0), WallNs: int64(time.Since(start))})
+	return nil
+}

@@ -1,0 +1,845 @@
+package main
+
+// The measuring engine of `zerobuffer bench`: each function measures one
+// figure, with this process on one side and a child process (the same
+// binary, re-executed in a role of bench_child.go) on the other. The
+// methods follow ring/bench_test.go: the floors of internal/floor, two
+// rings for a ping-pong, a writer streaming into a reader that releases
+// without touching the bytes. Every buffer the engine or its children
+// create is removed before a function returns, even when it fails.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/floor"
+	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/ring"
+	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
+)
+
+// relayFrameBytes is the relay's frame: 1080p YUV420 (1920×1080×1.5 =
+// 3,110,400 bytes) plus the 16-byte timestamp header.
+const relayFrameBytes = 3110416
+
+// pingPongRing sizes each ring of a ping-pong: 1 MiB, or room for four
+// frames of a larger size.
+func pingPongRing(size int) uint64 {
+	return uint64(max(1<<20, 4*(size+16)))
+}
+
+// maxFrameBytes bounds the frame sizes the bench takes: a streaming ring
+// holds 8 frames, and /dev/shm is RAM.
+const maxFrameBytes = 64 << 20
+
+// childTimeout bounds every wait for a child: it turns a hang into an
+// error, never a figure.
+const childTimeout = 60 * time.Second
+
+// streamRing sizes a streaming ring for a frame size, as
+// ring/bench_test.go does: room for many small frames and for at least 8
+// large ones. The memcpy floor copies into a mapping of the same size.
+func streamRing(size int) uint64 {
+	return uint64(max(64<<20, 8*(size+16)))
+}
+
+// engine runs measurements. Its methods are called from one goroutine.
+type engine struct {
+	ctx       context.Context
+	prefix    string       // buffer names: prefix-seq-what
+	seq       int          // last sequence number used in a name
+	childMask *unix.CPUSet // the mask children start with when pinned; nil if not
+	pinChild  bool         // children pin themselves to childCore
+
+	mu   sync.Mutex
+	live map[*benchChild]bool // children to kill if the bench is interrupted
+}
+
+func newEngine(ctx context.Context) *engine {
+	return &engine{
+		ctx:    ctx,
+		prefix: fmt.Sprintf("zb-bench-%d", os.Getpid()),
+		live:   map[*benchChild]bool{},
+	}
+}
+
+// name returns a buffer name used by nothing else.
+func (e *engine) name(what string) string {
+	e.seq++
+	return fmt.Sprintf("%s-%d-%s", e.prefix, e.seq, what)
+}
+
+// killAll kills every live child (on SIGINT/SIGTERM): what the parent is
+// blocked on then fails, and each measurement cleans up as on any error.
+func (e *engine) killAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for c := range e.live {
+		_ = c.cmd.Process.Kill()
+	}
+}
+
+// removeBuffer removes the files of a buffer whose reader (a child of
+// ours) died without closing it. Only names this engine made go here.
+func removeBuffer(name string) {
+	_ = shm.Unlink(name)
+	_ = semaphore.Unlink(semaphore.DataName(name))
+	_ = semaphore.Unlink(semaphore.SpaceName(name))
+	_ = os.Remove(ring.LockDir + "/" + name + ".lock")
+}
+
+// benchChild is a child process in a role.
+type benchChild struct {
+	e      *engine
+	role   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string   // stdout, line by line; closed at EOF
+	eof    chan struct{} // closed at EOF of stdout: the child is ending
+	stderr lockedBuffer
+	owns   []string // buffers the child creates, removed if it dies
+	done   bool
+	err    error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.TrimSpace(l.b.String())
+}
+
+// start runs the binary again as a child in role. owns names the buffers
+// the child will create (as their reader).
+func (e *engine) start(role string, owns []string, args ...string) (*benchChild, error) {
+	if err := e.ctx.Err(); err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	c := &benchChild{e: e, role: role, lines: make(chan string, 16), eof: make(chan struct{}), owns: owns}
+	c.cmd = exec.Command(exe, args...)
+	c.cmd.Env = append(os.Environ(), benchChildEnv+"="+role)
+	if e.pinChild {
+		c.cmd.Env = append(c.cmd.Env, benchCoreEnv+"="+strconv.Itoa(childCore))
+	}
+	// A race-enabled child (the tests) would sleep a second at exit.
+	if v := os.Getenv("GORACE"); !strings.Contains(v, "atexit_sleep_ms") {
+		c.cmd.Env = append(c.cmd.Env, "GORACE="+strings.TrimSpace(v+" atexit_sleep_ms=0"))
+	}
+	// The child dies with us, whatever happens to us.
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	c.cmd.Stderr = &c.stderr
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	out, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := withMask(e.childMask, c.cmd.Start); err != nil {
+		return nil, fmt.Errorf("start %s child: %w", role, err)
+	}
+	e.mu.Lock()
+	e.live[c] = true
+	e.mu.Unlock()
+	go func() {
+		defer close(c.eof)
+		defer close(c.lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			c.lines <- sc.Text()
+		}
+	}()
+	return c, nil
+}
+
+// failure describes the child's end for an error message.
+func (c *benchChild) failure(what string) error {
+	msg := c.stderr.String()
+	if msg == "" {
+		msg = "no message"
+	}
+	return fmt.Errorf("%s child: %s: %s", c.role, what, msg)
+}
+
+// expect waits for a line starting with prefix and returns the rest of it.
+func (c *benchChild) expect(prefix string) (string, error) {
+	timer := time.NewTimer(childTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case line, ok := <-c.lines:
+			if !ok {
+				c.finish()
+				return "", c.failure(fmt.Sprintf("exited (%v) before %s", c.err, strings.TrimSpace(prefix)))
+			}
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				return rest, nil
+			}
+		case <-timer.C:
+			return "", c.failure(fmt.Sprintf("no %s within %v", strings.TrimSpace(prefix), childTimeout))
+		case <-c.e.ctx.Done():
+			return "", c.e.ctx.Err()
+		}
+	}
+}
+
+// result waits for the child's RESULT line.
+func (c *benchChild) result() (childReport, error) {
+	var r childReport
+	line, err := c.expect("RESULT ")
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(line), &r); err != nil {
+		return r, c.failure(fmt.Sprintf("bad RESULT %q", line))
+	}
+	return r, nil
+}
+
+func (c *benchChild) send(line string) error {
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		return c.failure(fmt.Sprintf("send %q: %v", line, err))
+	}
+	return nil
+}
+
+// wait closes the child's stdin and waits for it to exit on its own,
+// killing it after childTimeout. A non-zero exit is an error.
+func (c *benchChild) wait() error {
+	if c.done {
+		return c.exitErr()
+	}
+	_ = c.stdin.Close()
+	timer := time.NewTimer(childTimeout)
+	defer timer.Stop()
+	killed := false
+	for {
+		select {
+		case _, ok := <-c.lines:
+			if ok {
+				continue
+			}
+			c.finish()
+			if killed {
+				return c.failure(fmt.Sprintf("did not exit within %v", childTimeout))
+			}
+			return c.exitErr()
+		case <-timer.C:
+			killed = true
+			_ = c.cmd.Process.Kill()
+		}
+	}
+}
+
+func (c *benchChild) exitErr() error {
+	if c.err != nil {
+		return c.failure(c.err.Error())
+	}
+	return nil
+}
+
+// kill ends a child that has not been waited for; for deferred clean-up.
+func (c *benchChild) kill() {
+	if c.done {
+		return
+	}
+	_ = c.stdin.Close()
+	_ = c.cmd.Process.Kill()
+	for range c.lines {
+	}
+	c.finish()
+}
+
+// finish reaps the child once its stdout is closed, and removes the
+// buffers it owned if it did not.
+func (c *benchChild) finish() {
+	if c.done {
+		return
+	}
+	c.done = true
+	for range c.lines { // the reader goroutine ends at EOF
+	}
+	c.err = c.cmd.Wait()
+	c.e.mu.Lock()
+	delete(c.e.live, c)
+	c.e.mu.Unlock()
+	for _, name := range c.owns {
+		removeBuffer(name)
+	}
+}
+
+// ---- Stage 1: floors ----
+
+// floorPingPong measures round trips of a raw mechanism between this
+// process and a child: "spin" (a cache line bounced by polling), "futex"
+// (each side sleeps on its word and is woken), both as internal/floor
+// does them (bench_floor.go), and "semaphore" (two glibc-compatible
+// semaphores, no spinning). It warms up with warmRounds, then records
+// round trips for about d (at most maxRounds).
+func (e *engine) floorPingPong(mech string, warmRounds int, d time.Duration, maxRounds int) (latencySummary, error) {
+	name := e.name("floor-" + mech)
+	var ping func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error)
+	switch mech {
+	case "semaphore":
+		a, err := semaphore.Create(semaphore.DataName(name), 0, 0o600)
+		if err != nil {
+			return latencySummary{}, err
+		}
+		defer semaphore.Unlink(semaphore.DataName(name))
+		defer a.Close()
+		b, err := semaphore.Create(semaphore.SpaceName(name), 0, 0o600)
+		if err != nil {
+			return latencySummary{}, err
+		}
+		defer semaphore.Unlink(semaphore.SpaceName(name))
+		defer b.Close()
+		a.SetSpin(0)
+		b.SetSpin(0)
+		ping = func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
+			start := time.Now()
+			last := start
+			for range rounds {
+				if err := a.Post(); err != nil {
+					return 0, err
+				}
+				for {
+					ok, err := b.Wait(100 * time.Millisecond)
+					if err != nil {
+						return 0, err
+					}
+					if ok {
+						break
+					}
+					if abort() {
+						return 0, errFloorAborted
+					}
+				}
+				if record != nil {
+					now := time.Now()
+					record(now.Sub(last))
+					last = now
+				}
+			}
+			return time.Since(start), nil
+		}
+	case "spin", "futex":
+		seg, err := shm.Create(name, floorSegment, 0o600)
+		if err != nil {
+			return latencySummary{}, err
+		}
+		defer shm.Unlink(name)
+		defer seg.Close()
+		w, err := viewFloor(seg.Data)
+		if err != nil {
+			return latencySummary{}, err
+		}
+		ping = func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
+			return w.pingRounds(mech, rounds, record, abort)
+		}
+	default:
+		return latencySummary{}, fmt.Errorf("unknown floor %q", mech)
+	}
+
+	c, err := e.start("floor-pong", nil, mech, name)
+	if err != nil {
+		return latencySummary{}, err
+	}
+	defer c.kill()
+	if _, err := c.expect("READY"); err != nil {
+		return latencySummary{}, err
+	}
+	// The child answers one chunk of rounds per command. The ping side
+	// gives up when the child died or the bench is interrupted.
+	abort := func() bool {
+		select {
+		case <-c.eof:
+			return true
+		case <-e.ctx.Done():
+			return true
+		default:
+			return false
+		}
+	}
+	chunk := func(rounds int, record func(time.Duration)) error {
+		if err := c.send(strconv.Itoa(rounds)); err != nil {
+			return err
+		}
+		if _, err := ping(rounds, record, abort); err != nil {
+			if e.ctx.Err() != nil {
+				return e.ctx.Err()
+			}
+			select {
+			case <-c.eof:
+				c.finish()
+				return c.failure(fmt.Sprintf("exited (%v) during the ping-pong", c.err))
+			default:
+				return err
+			}
+		}
+		_, err := c.expect("DONE")
+		return err
+	}
+	// The warm-up's median round trip sizes the measured chunks: about a
+	// tenth of d each, until d has passed. The first round of a chunk
+	// waits for the child to read its command, so it is not recorded.
+	warm := newLatencyHist()
+	if err := chunk(max(warmRounds, 10), warm.Record); err != nil {
+		return latencySummary{}, err
+	}
+	perRound := time.Duration(max(warm.Summary().P50Ns, 1))
+	size := min(max(int(d/10/perRound), 100), maxRounds)
+	h := newLatencyHist()
+	for start := time.Now(); h.Count() < int64(maxRounds) && (h.Count() == 0 || time.Since(start) < d); {
+		first := true
+		record := func(rt time.Duration) {
+			if !first {
+				h.Record(rt)
+			}
+			first = false
+		}
+		if err := chunk(min(size, maxRounds-int(h.Count()))+1, record); err != nil {
+			return latencySummary{}, err
+		}
+	}
+	if err := c.wait(); err != nil {
+		return latencySummary{}, err
+	}
+	return h.Summary(), nil
+}
+
+// memcpyFloor copies size bytes at advancing offsets of a prefaulted
+// shared mapping as large as the streaming ring (internal/floor's
+// Memcpy): one lap of the mapping to warm up and to learn how many laps
+// fill d, then five batches of laps in about d. It returns the median
+// batch's ns per copy: on a shared machine one batch may stall.
+func (e *engine) memcpyFloor(size int, d time.Duration) (float64, error) {
+	dst, err := unix.Mmap(-1, 0, int(streamRing(size)), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return 0, fmt.Errorf("mmap: %w", err)
+	}
+	defer unix.Munmap(dst)
+	lap := max(len(dst)/size, 1)
+	perCopy := floor.Memcpy(dst, size, lap) // warm-up
+	const batches = 5
+	laps := min(max(int(float64(d.Nanoseconds())/batches/(perCopy*float64(lap))), 1), 1<<20)
+	ns := make([]float64, batches)
+	for i := range ns {
+		if err := e.ctx.Err(); err != nil {
+			return 0, err
+		}
+		ns[i] = floor.Memcpy(dst, size, laps*lap)
+	}
+	slices.Sort(ns)
+	return ns[batches/2], nil
+}
+
+// ---- Stage 2: ping-pong through two rings ----
+
+type pingPongFigures struct {
+	lat            latencySummary
+	pingCPUPerRTNs float64
+	echoCPUPerRTNs float64
+}
+
+// pingPong bounces frames of size bytes through a request ring (this
+// process writes, the child reads) and a response ring (the child writes
+// its copy back, this process reads), both with the notifier. Round trips
+// during warm are not recorded; then round trips are recorded for d (at
+// most maxRounds).
+func (e *engine) pingPong(notifier string, size int, warm, d time.Duration, maxRounds int) (pingPongFigures, error) {
+	var fig pingPongFigures
+	req, resp := e.name("req"), e.name("resp")
+	n, err := ring.NewNotifier(notifier)
+	if err != nil {
+		return fig, err
+	}
+	r, err := ring.NewReader(resp, ring.Config{PayloadSize: pingPongRing(size)}, ring.WithNotifier(n))
+	if err != nil {
+		return fig, err
+	}
+	defer r.Close()
+	c, err := e.start("echo", []string{req}, notifier, req, resp, strconv.FormatUint(pingPongRing(size), 10))
+	if err != nil {
+		return fig, err
+	}
+	defer c.kill()
+	if _, err := c.expect("READY"); err != nil {
+		return fig, err
+	}
+	w, err := ring.Connect(req)
+	if err != nil {
+		return fig, err
+	}
+	defer w.Close()
+
+	payload := benchPayload(size)
+	roundTrip := func() error {
+		if err := w.WriteFrame(payload); err != nil {
+			return fmt.Errorf("write request: %w", err)
+		}
+		f, err := r.ReadFrame(e.ctx)
+		if err != nil {
+			return fmt.Errorf("read response: %w (%v)", err, c.stderr.String())
+		}
+		return f.Release()
+	}
+	for start := time.Now(); time.Since(start) < warm; {
+		if err := roundTrip(); err != nil {
+			return fig, err
+		}
+	}
+	payload[0] = markMeasured
+	h := newLatencyHist()
+	cpu0 := cpuTime()
+	start := time.Now()
+	last := start
+	for {
+		if err := roundTrip(); err != nil {
+			return fig, err
+		}
+		now := time.Now()
+		h.Record(now.Sub(last))
+		last = now
+		if now.Sub(start) >= d || h.Count() >= int64(maxRounds) {
+			break
+		}
+	}
+	cpu := cpuTime() - cpu0
+	payload[0] = markQuit
+	if err := w.WriteFrame(payload); err != nil {
+		return fig, err
+	}
+	rep, err := c.result()
+	if err != nil {
+		return fig, err
+	}
+	if err := c.wait(); err != nil {
+		return fig, err
+	}
+	fig.lat = h.Summary()
+	fig.pingCPUPerRTNs = float64(cpu.Nanoseconds()) / float64(max(h.Count(), 1))
+	fig.echoCPUPerRTNs = float64(rep.CPUNs) / float64(max(rep.Frames, 1))
+	return fig, nil
+}
+
+// ---- Stage 3: streaming ----
+
+type streamFigures struct {
+	frames           int64
+	seconds          float64
+	framesPerSec     float64
+	readerCPUPerMSec float64 // CPU seconds per million frames
+	writerCPUPerMSec float64
+}
+
+// stream measures a child writing frames of size bytes as fast as the
+// ring takes them into this process, which releases each without
+// touching its bytes (zero copy). After warm, frames are counted for d;
+// each side measures its own CPU time over that window.
+func (e *engine) stream(notifier string, size int, warm, d time.Duration) (streamFigures, error) {
+	var fig streamFigures
+	name := e.name("stream")
+	n, err := ring.NewNotifier(notifier)
+	if err != nil {
+		return fig, err
+	}
+	r, err := ring.NewReader(name, ring.Config{PayloadSize: streamRing(size)}, ring.WithNotifier(n))
+	if err != nil {
+		return fig, err
+	}
+	defer r.Close()
+	c, err := e.start("stream-writer", nil, strconv.Itoa(size), name)
+	if err != nil {
+		return fig, err
+	}
+	defer c.kill()
+	if _, err := c.expect("READY"); err != nil {
+		return fig, err
+	}
+	if err := c.send("go"); err != nil {
+		return fig, err
+	}
+	// Small frames come millions a second: look at the clock every 64.
+	clockEvery := int64(64)
+	if size >= 4096 {
+		clockEvery = 1
+	}
+	var (
+		frames, markFrames, stopFrames int64
+		markCPU, stopCPU               time.Duration
+		markAt, stopAt                 time.Time
+		phase                          int
+	)
+	start := time.Now()
+	for {
+		f, err := r.ReadFrame(e.ctx)
+		if err != nil {
+			return fig, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
+		}
+		if phase == 2 && f.Bytes()[0] == markQuit {
+			_ = f.Release()
+			break
+		}
+		if err := f.Release(); err != nil {
+			return fig, err
+		}
+		frames++
+		if phase < 2 && frames%clockEvery == 0 {
+			now := time.Now()
+			switch {
+			case phase == 0 && now.Sub(start) >= warm:
+				phase, markAt, markFrames, markCPU = 1, now, frames, cpuTime()
+				if err := c.send("mark"); err != nil {
+					return fig, err
+				}
+			case phase == 1 && now.Sub(markAt) >= d:
+				phase, stopAt, stopFrames, stopCPU = 2, now, frames, cpuTime()
+				if err := c.send("stop"); err != nil {
+					return fig, err
+				}
+			}
+		}
+	}
+	rep, err := c.result()
+	if err != nil {
+		return fig, err
+	}
+	if err := c.wait(); err != nil {
+		return fig, err
+	}
+	fig.frames = stopFrames - markFrames
+	fig.seconds = stopAt.Sub(markAt).Seconds()
+	fig.framesPerSec = perSecond(fig.frames, stopAt.Sub(markAt))
+	fig.readerCPUPerMSec = secondsPerMillion(stopCPU-markCPU, fig.frames)
+	fig.writerCPUPerMSec = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
+	return fig, nil
+}
+
+// ---- Stage 4: relay round trip ----
+
+type relayFigures struct {
+	fps     int
+	sentFPS float64
+	lat     latencySummary
+}
+
+// relay measures the round trip of the other implementations' published
+// benchmark: this process (process 1) writes relayFrameBytes frames
+// carrying their send time into buffer A at each rate; a relay child
+// (process 2) reads A, reserves the same size in B, copies, commits and
+// releases; this process reads B back (it owns B's reader) and records
+// now − send time. Each rate sends warm frames unrecorded, then frames
+// recorded, paced at the rate; the next rate starts once all frames of
+// the previous one came back.
+func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
+	a, b := e.name("relay-a"), e.name("relay-b")
+	n, err := ring.NewNotifier(notifier)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := ring.NewReader(b, ring.Config{PayloadSize: bufSize}, ring.WithNotifier(n))
+	if err != nil {
+		return nil, err
+	}
+	defer rb.Close()
+	c, err := e.start("relay", []string{a}, notifier, a, b, strconv.FormatUint(bufSize, 10))
+	if err != nil {
+		return nil, err
+	}
+	defer c.kill()
+	if _, err := c.expect("READY"); err != nil {
+		return nil, err
+	}
+	wa, err := ring.Connect(a)
+	if err != nil {
+		return nil, err
+	}
+	defer wa.Close()
+
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	epoch := time.Now()
+	hists := make([]*latencyHist, len(rates))
+	for i := range hists {
+		hists[i] = newLatencyHist()
+	}
+	sent := make([]float64, len(rates))
+	rateDone := make(chan int, len(rates))
+	senderErr := make(chan error, 1)
+	go func() {
+		err := e.relaySend(ctx, wa, epoch, rates, warm, frames, sent, rateDone)
+		if err != nil {
+			cancel() // the receiver is waiting for frames that will not come
+		}
+		senderErr <- err
+	}()
+
+	var recvErr error
+	for {
+		f, err := rb.ReadFrame(ctx)
+		if err != nil {
+			recvErr = fmt.Errorf("read B: %w (%v)", err, c.stderr.String())
+			cancel()
+			break
+		}
+		now := time.Since(epoch)
+		sentNs, tag := relayHeader(f.Bytes())
+		_ = f.Release()
+		if tag&relayQuit != 0 {
+			break
+		}
+		ri, i := splitRelayTag(tag)
+		if ri >= len(rates) {
+			recvErr = fmt.Errorf("frame with rate index %d", ri)
+			cancel()
+			break
+		}
+		if i >= warm {
+			hists[ri].RecordNs(int64(now) - sentNs)
+		}
+		if i == warm+frames-1 {
+			rateDone <- ri
+		}
+	}
+	// The sender's error is the cause when it failed first; the
+	// receiver's is when the sender only saw the cancellation.
+	if err := <-senderErr; err != nil && (recvErr == nil || !errors.Is(err, context.Canceled)) {
+		recvErr = err
+	}
+	if recvErr != nil {
+		return nil, recvErr
+	}
+	if _, err := c.result(); err != nil {
+		return nil, err
+	}
+	if err := c.wait(); err != nil {
+		return nil, err
+	}
+	out := make([]relayFigures, len(rates))
+	for i, fps := range rates {
+		out[i] = relayFigures{fps: fps, sentFPS: sent[i], lat: hists[i].Summary()}
+	}
+	return out, nil
+}
+
+// relaySend is process 1's sending side of the relay: paced frames, each
+// stamped just before it is copied into A, then the quit frame.
+func (e *engine) relaySend(ctx context.Context, w *ring.Writer, epoch time.Time, rates []int, warm, frames int,
+	sent []float64, rateDone <-chan int) error {
+	src := benchPayload(relayFrameBytes)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	sleepUntil := func(t time.Time) error {
+		d := time.Until(t)
+		if d <= 0 {
+			return nil
+		}
+		timer.Reset(d)
+		select {
+		case <-timer.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for ri, fps := range rates {
+		period := time.Second / time.Duration(fps)
+		start := time.Now()
+		var first, last time.Time
+		for i := range warm + frames {
+			if err := sleepUntil(start.Add(time.Duration(i) * period)); err != nil {
+				return err
+			}
+			now := time.Now()
+			if i == warm {
+				first = now
+			}
+			last = now
+			putRelayHeader(src, int64(now.Sub(epoch)), relayTag(ri, i))
+			if err := w.WriteFrame(src); err != nil {
+				return fmt.Errorf("write A: %w", err)
+			}
+		}
+		if frames > 1 {
+			sent[ri] = float64(frames-1) / last.Sub(first).Seconds()
+		}
+		// The next rate starts when this one is all back, so that rates
+		// do not overlap.
+		select {
+		case <-rateDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(childTimeout):
+			return errors.New("relay: frames did not come back")
+		}
+	}
+	putRelayHeader(src, 0, relayQuit)
+	if err := w.WriteFrame(src); err != nil {
+		return fmt.Errorf("write A: %w", err)
+	}
+	return nil
+}
+
+// ---- Stage 5: idle cost ----
+
+// idle measures the CPU a reader uses while it waits d for a frame that
+// does not come, with a writer connected: in the child, so that nothing
+// else of the bench is counted.
+func (e *engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, err error) {
+	name := e.name("idle")
+	c, err := e.start("idle-reader", []string{name}, notifier, name, d.String())
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.kill()
+	if _, err := c.expect("READY"); err != nil {
+		return 0, 0, err
+	}
+	w, err := ring.Connect(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer w.Close()
+	if err := c.send("go"); err != nil {
+		return 0, 0, err
+	}
+	rep, err := c.result()
+	if err != nil {
+		return 0, 0, err
+	}
+	_ = w.Close()
+	if err := c.wait(); err != nil {
+		return 0, 0, err
+	}
+	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), nil
+}

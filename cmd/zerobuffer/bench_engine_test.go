@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// The bench's children are this test binary run again: hand them to
+// their role before the tests (main() does this in the real binary).
+func init() {
+	if role := os.Getenv(benchChildEnv); role != "" {
+		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+}
+
+// checkNoBenchFiles fails when buffers of this process's benches are left
+// in /dev/shm or /tmp/zerobuffer (and removes them).
+func checkNoBenchFiles(t *testing.T) {
+	t.Helper()
+	prefix := newEngine(context.Background()).prefix
+	for _, pattern := range []string{"/dev/shm/" + prefix + "-*", "/dev/shm/sem.sem-?-" + prefix + "-*", "/tmp/zerobuffer/" + prefix + "-*"} {
+		left, _ := filepath.Glob(pattern)
+		for _, p := range left {
+			t.Errorf("left behind: %s", p)
+			_ = os.Remove(p)
+		}
+	}
+}
+
+func sane(t *testing.T, what string, s latencySummary) {
+	t.Helper()
+	assert.Positive(t, s.Count, what)
+	assert.Positive(t, s.MinNs, what)
+	assert.LessOrEqual(t, s.MinNs, s.P50Ns, what)
+	assert.LessOrEqual(t, s.P50Ns, s.P99Ns, what)
+	assert.LessOrEqual(t, s.P99Ns, s.MaxNs, what)
+	assert.Less(t, s.MaxNs, float64(time.Minute), what)
+}
+
+func TestFloorsQuick(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := newEngine(context.Background())
+	for _, mech := range []string{"spin", "futex", "semaphore"} {
+		s, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
+		require.NoError(t, err, mech)
+		sane(t, mech, s)
+		assert.LessOrEqual(t, s.Count, int64(500), mech)
+	}
+	for _, size := range []int{64, 1 << 20} {
+		ns, err := e.memcpyFloor(size, time.Millisecond)
+		require.NoError(t, err)
+		assert.Positive(t, ns, "memcpy %d", size)
+	}
+	_, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
+	assert.Error(t, err)
+}
+
+func TestEngineMeasurementsQuick(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := newEngine(context.Background())
+
+	pp, err := e.pingPong("futex", 64, time.Millisecond, 5*time.Millisecond, 200)
+	require.NoError(t, err)
+	sane(t, "ping-pong", pp.lat)
+	assert.Positive(t, pp.echoCPUPerRTNs)
+
+	st, err := e.stream("semaphore", 1024, time.Millisecond, 5*time.Millisecond)
+	require.NoError(t, err)
+	assert.Positive(t, st.frames)
+	assert.Positive(t, st.framesPerSec)
+
+	rl, err := e.relay("semaphore", []int{1000}, 1, 2, 16<<20)
+	require.NoError(t, err)
+	require.Len(t, rl, 1)
+	assert.EqualValues(t, 2, rl[0].lat.Count)
+	sane(t, "relay", rl[0].lat)
+
+	cpu, wall, err := e.idle("futex", 20*time.Millisecond)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, wall, 20*time.Millisecond)
+	assert.GreaterOrEqual(t, cpu, time.Duration(0))
+}
+
+func TestChildFailureIsReported(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := newEngine(context.Background())
+	c, err := e.start("no-such-role", nil)
+	require.NoError(t, err)
+	_, err = c.expect("READY")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown role")
+}
+
+func TestChildRoleArguments(t *testing.T) {
+	var out, errOut bytes.Buffer
+	for _, role := range []string{"floor-pong", "echo", "stream-writer", "relay", "idle-reader", "bogus"} {
+		errOut.Reset()
+		code := benchChildMain(role, []string{"x"}, strings.NewReader(""), &out, &errOut)
+		assert.Equal(t, exitError, code, role)
+		assert.NotEmpty(t, errOut.String(), role)
+	}
+}
+
+func TestRelayHeader(t *testing.T) {
+	p := make([]byte, 16)
+	putRelayHeader(p, 123456789, relayTag(5, 199))
+	sent, tag := relayHeader(p)
+	assert.EqualValues(t, 123456789, sent)
+	rate, frame := splitRelayTag(tag)
+	assert.Equal(t, 5, rate)
+	assert.Equal(t, 199, frame)
+	assert.Zero(t, tag&relayQuit)
+	putRelayHeader(p, 0, relayQuit)
+	_, tag = relayHeader(p)
+	assert.NotZero(t, tag&relayQuit)
+}
+
+func TestPinProcessRestores(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs 2 cores")
+	}
+	var before unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &before))
+	procs := runtime.GOMAXPROCS(0)
+	p, err := pinProcess(1)
+	require.NoError(t, err)
+	var during unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &during))
+	assert.Equal(t, 1, during.Count())
+	assert.True(t, during.IsSet(1))
+	assert.Equal(t, procs, runtime.GOMAXPROCS(0), "GOMAXPROCS is kept")
+	p.unpin()
+	var after unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &after))
+	assert.Equal(t, before, after)
+
+	_, err = pinProcess(4096)
+	assert.Error(t, err)
+}
+
+func TestMachineInfo(t *testing.T) {
+	m := probeMachine()
+	assert.NotEmpty(t, m.CPUModel)
+	assert.Equal(t, runtime.NumCPU(), m.Cores)
+	assert.Contains(t, m.Kernel, "Linux")
+	assert.Equal(t, runtime.Version(), m.GoVersion)
+	assert.Positive(t, cpuTime())
+}
