@@ -412,3 +412,32 @@ func TestConnectNoticesAReplacedBuffer(t *testing.T) {
 	defer r2.Close()
 	assert.False(t, seg.IsCurrent(name), "the old mapping is not the buffer any more")
 }
+
+// Another process's stale-lock scan holds a fresh reader's lock file for
+// an instant; the reader must not take that for a live reader. Found by
+// the fuzz harness (20 spurious ErrReaderAlreadyConnected in 3000).
+func TestStaleScanDoesNotBlockANewReader(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				CleanupStale()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	n := 1000
+	if raceEnabled {
+		n = 300
+	}
+	for i := 0; i < n; i++ {
+		r, err := NewReader(uniqueName(t), Config{PayloadSize: 4096})
+		require.NoError(t, err, "attempt %d", i)
+		require.NoError(t, r.Close())
+	}
+}

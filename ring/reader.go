@@ -93,11 +93,8 @@ func NewReader(name string, cfg Config, opts ...Option) (*Reader, error) {
 
 func (r *Reader) create(mdSize, plSize uint64) error {
 	// We hold the lock, so any segment of this name belongs to a reader
-	// that is gone — unless its recorded reader is alive (a peer that does
-	// not take the lock).
-	if rpid, _, exists := segmentPeers(r.name); exists && rpid != 0 && proc.Alive(rpid) {
-		return fmt.Errorf("%w: segment %s has live reader PID %d", ErrReaderAlreadyConnected, r.name, rpid)
-	}
+	// that is gone (every implementation holds the lock for its reader's
+	// life; the PID it recorded may have been reused since).
 	if err := removeBufferFiles(r.name, r.notifier); err != nil {
 		return fmt.Errorf("zerobuffer: remove stale %s: %w", r.name, err)
 	}

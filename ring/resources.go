@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -62,7 +63,7 @@ func acquireLock(name string, perm os.FileMode) (*lockFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("zerobuffer: open lock %s: %w", path, err)
 		}
-		if err := flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if err := flockBriefly(fd); err != nil {
 			unix.Close(fd)
 			if err == unix.EWOULDBLOCK {
 				return nil, fmt.Errorf("%w: %s is locked by a live reader", ErrReaderAlreadyConnected, path)
@@ -76,6 +77,25 @@ func acquireLock(name string, perm os.FileMode) (*lockFile, error) {
 	}
 	return nil, fmt.Errorf("zerobuffer: lock %s keeps being replaced", path)
 }
+
+// flockBriefly takes the lock, retrying for lockPatience while it is
+// held: a reader holds it for its life, but another process's stale-lock
+// scan (CleanupStale) holds it for microseconds, and must not make a new
+// reader believe its name is taken.
+func flockBriefly(fd int) error {
+	deadline := time.Now().Add(lockPatience)
+	for {
+		err := flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EWOULDBLOCK || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+// lockPatience is how long a lock must stay held to count as a live
+// reader's.
+const lockPatience = 20 * time.Millisecond
 
 func flock(fd, how int) error {
 	for {
@@ -139,9 +159,10 @@ func segmentPeers(name string) (readerPID, writerPID uint64, ok bool) {
 
 // CleanupStale removes what dead readers left behind: every lock file in
 // LockDir that nobody holds is stale; when the segment it guards has no
-// live reader and no live writer, the segment and its semaphores go too.
-// A segment with a live writer is left for that writer to notice its
-// reader is gone. NewReader calls it; it is exported for tools.
+// live reader and no live writer, the lock file, the segment and its
+// semaphores go. A segment with a live writer is left (lock file
+// included) for that writer to notice its reader is gone. NewReader calls
+// it; it is exported for tools.
 func CleanupStale() error {
 	entries, err := os.ReadDir(LockDir)
 	if err != nil {
@@ -171,11 +192,15 @@ func cleanupIfStale(name string) error {
 	if flock(fd, unix.LOCK_EX|unix.LOCK_NB) != nil || !sameFile(fd, path) {
 		return nil // held by a live reader, or replaced meanwhile
 	}
-	var errs []error
 	rpid, wpid, exists := segmentPeers(name)
-	if !exists || (!proc.Alive(rpid) && !proc.Alive(wpid)) {
-		errs = append(errs, removeBufferFiles(name, nil))
+	if exists && (proc.Alive(rpid) || proc.Alive(wpid)) {
+		// A recorded peer still runs (or its PID was reused): keep the
+		// segment, and the lock file with it, for a later scan or for the
+		// next reader of this name, which replaces both. Unlinking the
+		// lock alone would orphan the segment.
+		return nil
 	}
+	errs := []error{removeBufferFiles(name, nil)}
 	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
 		errs = append(errs, fmt.Errorf("zerobuffer: remove stale lock %s: %w", path, err))
 	}

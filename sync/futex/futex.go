@@ -65,8 +65,12 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/layout"
 )
 
-// DefaultHybridSpin is NewHybrid's budget when given 0.
-const DefaultHybridSpin = 50 * time.Microsecond
+// DefaultHybridSpin is NewHybrid's budget when given 0; MaxHybridSpin
+// bounds it (and the budget a writer adopts from its reader's record).
+const (
+	DefaultHybridSpin = 50 * time.Microsecond
+	MaxHybridSpin     = 100 * time.Millisecond
+)
 
 // ErrClosed is returned by a Notifier used after Close or before it was
 // attached to a buffer.
@@ -111,7 +115,7 @@ func NewHybrid(spin time.Duration) *Notifier {
 	if spin <= 0 {
 		spin = DefaultHybridSpin
 	}
-	spin = min(spin, time.Duration(^uint32(0))*time.Microsecond).Truncate(time.Microsecond)
+	spin = min(spin, MaxHybridSpin).Truncate(time.Microsecond)
 	return &Notifier{kind: layout.NotifierHybrid, spin: spin}
 }
 

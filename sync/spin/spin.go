@@ -38,6 +38,12 @@ const (
 	DefaultYields  = 100
 	DefaultMinPark = time.Microsecond
 	DefaultMaxPark = time.Millisecond
+
+	// MaxSpins and MaxPark bound the parameters, including those a
+	// writer adopts from the word its reader recorded: a corrupt word
+	// must not make a wait ignore its deadline for minutes.
+	MaxSpins = 1 << 20
+	MaxPark  = time.Second
 )
 
 // ErrClosed is returned by a Notifier used after Close or before Create or
@@ -65,6 +71,7 @@ func NewYield(spins int) *Notifier {
 	if spins <= 0 {
 		spins = DefaultSpins
 	}
+	spins = min(spins, MaxSpins)
 	return &Notifier{kind: layout.NotifierYield, spins: spins}
 }
 
@@ -79,6 +86,8 @@ func NewBackoff(spins, yields int, minPark, maxPark time.Duration) *Notifier {
 	if yields <= 0 {
 		yields = DefaultYields
 	}
+	spins, yields = min(spins, MaxSpins), min(yields, MaxSpins)
+	maxPark = min(maxPark, MaxPark)
 	if minPark <= 0 {
 		minPark = DefaultMinPark
 	}
@@ -198,6 +207,9 @@ func (n *Notifier) yieldWait(ready func() bool, start time.Time, timeout time.Du
 	for i := 0; i < n.spins; i++ {
 		if ready() {
 			return true
+		}
+		if i%64 == 63 && time.Since(start) >= timeout {
+			return ready()
 		}
 		pause.Pause(1)
 	}
