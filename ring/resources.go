@@ -179,6 +179,7 @@ func CleanupStale() error {
 		}
 		errs = append(errs, cleanupIfStale(name))
 	}
+	errs = append(errs, shm.RemoveAbandonedHidden(proc.Alive))
 	return errors.Join(errs...)
 }
 

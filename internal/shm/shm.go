@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -43,13 +45,42 @@ func CreateHidden(size uint64, perm os.FileMode) (*Segment, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
-	path := fmt.Sprintf("%s/.zerobuffer-%d-%s", Dir, os.Getpid(), hex.EncodeToString(b[:]))
+	path := fmt.Sprintf("%s/%s%d-%s", Dir, hiddenPrefix, os.Getpid(), hex.EncodeToString(b[:]))
 	s, err := create(path, size, perm)
 	if err != nil {
 		return nil, err
 	}
 	s.hidden = path
 	return s, nil
+}
+
+// hiddenPrefix starts the temporary name of a segment being built; the
+// creator's PID follows.
+const hiddenPrefix = ".zerobuffer-"
+
+// RemoveAbandonedHidden removes hidden segments whose creator died before
+// publishing them (alive reports whether a PID runs).
+func RemoveAbandonedHidden(alive func(pid uint64) bool) error {
+	entries, err := os.ReadDir(Dir)
+	if err != nil {
+		return nil
+	}
+	var errs []error
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), hiddenPrefix)
+		if !ok {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.ParseUint(pidText, 10, 64)
+		if !ok || err != nil || alive(pid) {
+			continue
+		}
+		if err := unix.Unlink(Dir + "/" + e.Name()); err != nil && err != unix.ENOENT {
+			errs = append(errs, fmt.Errorf("remove abandoned %s: %w", e.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Publish links a hidden segment to name, atomically: an existing name

@@ -70,3 +70,15 @@ func TestGuardPage(t *testing.T) {
 }
 
 var sink byte
+
+func TestRemoveAbandonedHidden(t *testing.T) {
+	s, err := CreateHidden(64, 0o600)
+	require.NoError(t, err)
+	path := s.hidden
+	require.NoError(t, RemoveAbandonedHidden(func(uint64) bool { return true }))
+	require.FileExists(t, path, "a live creator's segment stays")
+	require.NoError(t, RemoveAbandonedHidden(func(uint64) bool { return false }))
+	assert.NoFileExists(t, path, "a dead creator's segment goes")
+	s.hidden = ""
+	require.NoError(t, s.Close())
+}
