@@ -269,7 +269,7 @@ func benchFloor(b *testing.B, m floor.Mechanism) float64 {
 	c.expectLine("READY")
 	rtts := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
-	if _, err := w.Ping(m, b.N, func(d time.Duration) { rtts = append(rtts, d) }); err != nil {
+	if _, err := w.Ping(m, b.N, func(d time.Duration) { rtts = append(rtts, d) }, nil); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
@@ -347,7 +347,7 @@ func runFloorPong(params, name string) error {
 		return err
 	}
 	fmt.Println("READY")
-	return w.Pong(floor.Mechanism(mech), rounds)
+	return w.Pong(floor.Mechanism(mech), rounds, nil)
 }
 
 // benchPingPong bounces 64-byte frames: this side writes a request and

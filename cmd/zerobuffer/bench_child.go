@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/floor"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
@@ -155,17 +156,17 @@ func (c *childIO) floorPong(args []string) error {
 			return nil
 		}
 	case "spin", "futex":
-		seg, err := shm.Open(name, false, floorSegment)
+		seg, err := shm.Open(name, false, floor.SegmentSize)
 		if err != nil {
 			return err
 		}
 		defer seg.Close()
-		w, err := viewFloor(seg.Data)
+		w, err := floor.View(seg.Data)
 		if err != nil {
 			return err
 		}
 		// No abort: a child whose parent dies is killed with it.
-		pong = func(rounds int) error { return w.pongRounds(mech, rounds, nil) }
+		pong = func(rounds int) error { return w.Pong(floor.Mechanism(mech), rounds, nil) }
 	default:
 		return fmt.Errorf("unknown mechanism %q", mech)
 	}

@@ -302,7 +302,7 @@ func (c *benchChild) finish() {
 // floorPingPong measures round trips of a raw mechanism between this
 // process and a child: "spin" (a cache line bounced by polling), "futex"
 // (each side sleeps on its word and is woken), both as internal/floor
-// does them (bench_floor.go), and "semaphore" (two glibc-compatible
+// does them (internal/floor), and "semaphore" (two glibc-compatible
 // semaphores, no spinning). It warms up with warmRounds, then records
 // round trips for about d (at most maxRounds).
 func (e *engine) floorPingPong(mech string, warmRounds int, d time.Duration, maxRounds int) (latencySummary, error) {
@@ -340,7 +340,7 @@ func (e *engine) floorPingPong(mech string, warmRounds int, d time.Duration, max
 						break
 					}
 					if abort() {
-						return 0, errFloorAborted
+						return 0, floor.ErrAborted
 					}
 				}
 				if record != nil {
@@ -352,18 +352,18 @@ func (e *engine) floorPingPong(mech string, warmRounds int, d time.Duration, max
 			return time.Since(start), nil
 		}
 	case "spin", "futex":
-		seg, err := shm.Create(name, floorSegment, 0o600)
+		seg, err := shm.Create(name, floor.SegmentSize, 0o600)
 		if err != nil {
 			return latencySummary{}, err
 		}
 		defer shm.Unlink(name)
 		defer seg.Close()
-		w, err := viewFloor(seg.Data)
+		w, err := floor.View(seg.Data)
 		if err != nil {
 			return latencySummary{}, err
 		}
 		ping = func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
-			return w.pingRounds(mech, rounds, record, abort)
+			return w.Ping(floor.Mechanism(mech), rounds, record, abort)
 		}
 	default:
 		return latencySummary{}, fmt.Errorf("unknown floor %q", mech)

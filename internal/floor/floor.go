@@ -11,6 +11,7 @@
 package floor
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -28,8 +29,12 @@ const SegmentSize = 256
 // Words are the ping and pong words of a segment.
 type Words struct {
 	ping, pong *atomic.Uint32
-	stop       *atomic.Uint32
 }
+
+// ErrAborted is returned by Ping and Pong when their abort function said
+// so: a peer that died, or a run that was interrupted, must not leave the
+// other side polling for ever.
+var ErrAborted = errors.New("floor: ping-pong aborted")
 
 // View returns the words of a segment of at least SegmentSize bytes.
 func View(seg []byte) (Words, error) {
@@ -37,7 +42,7 @@ func View(seg []byte) (Words, error) {
 		return Words{}, fmt.Errorf("floor: need %d bytes aligned to 64", SegmentSize)
 	}
 	at := func(off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&seg[off])) }
-	return Words{ping: at(0), pong: at(128), stop: at(192)}, nil
+	return Words{ping: at(0), pong: at(128)}, nil
 }
 
 // Mechanism names a floor.
@@ -51,7 +56,9 @@ const (
 
 // Ping runs rounds round trips from the pinging side and calls record with
 // each one's duration (record may be nil). It returns the total time.
-func (w Words) Ping(m Mechanism, rounds int, record func(time.Duration)) (time.Duration, error) {
+// abort (may be nil) is consulted every few thousand polls and at each
+// futex timeout.
+func (w Words) Ping(m Mechanism, rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
 	start := time.Now()
 	last := start
 	for k := uint32(1); k <= uint32(rounds); k++ {
@@ -61,7 +68,7 @@ func (w Words) Ping(m Mechanism, rounds int, record func(time.Duration)) (time.D
 				return 0, err
 			}
 		}
-		if err := await(m, w.pong, k); err != nil {
+		if err := await(m, w.pong, k, abort); err != nil {
 			return 0, err
 		}
 		if record != nil {
@@ -73,10 +80,10 @@ func (w Words) Ping(m Mechanism, rounds int, record func(time.Duration)) (time.D
 	return time.Since(start), nil
 }
 
-// Pong answers rounds round trips.
-func (w Words) Pong(m Mechanism, rounds int) error {
+// Pong answers rounds round trips; abort as for Ping.
+func (w Words) Pong(m Mechanism, rounds int, abort func() bool) error {
 	for k := uint32(1); k <= uint32(rounds); k++ {
-		if err := await(m, w.ping, k); err != nil {
+		if err := await(m, w.ping, k, abort); err != nil {
 			return err
 		}
 		w.pong.Store(k)
@@ -89,19 +96,29 @@ func (w Words) Pong(m Mechanism, rounds int) error {
 	return nil
 }
 
+// abortEvery is how many polls go between calls of abort.
+const abortEvery = 4096
+
 // await waits until *v == k.
-func await(m Mechanism, v *atomic.Uint32, k uint32) error {
-	for {
+func await(m Mechanism, v *atomic.Uint32, k uint32, abort func() bool) error {
+	for polls := 1; ; polls++ {
 		cur := v.Load()
 		if cur == k {
 			return nil
 		}
 		if m == Spin {
 			pause.Pause(1)
+			if polls%abortEvery == 0 && abort != nil && abort() {
+				return ErrAborted
+			}
 			continue
 		}
-		switch err := futex.Wait(addr(v), cur, time.Second); err {
-		case nil, unix.EAGAIN, unix.EINTR, unix.ETIMEDOUT:
+		switch err := futex.Wait(addr(v), cur, 100*time.Millisecond); err {
+		case nil, unix.EAGAIN, unix.EINTR:
+		case unix.ETIMEDOUT:
+			if abort != nil && abort() {
+				return ErrAborted
+			}
 		default:
 			return err
 		}
