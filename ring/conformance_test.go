@@ -223,6 +223,34 @@ func TestNotifierConformance(t *testing.T) {
 			})
 		})
 
+		t.Run("writer-waiting", func(t *testing.T) {
+			e := newConfEnv(t, notifier)
+			seg, o, w, err := openConfSide(e.name)
+			require.NoError(t, err)
+			defer seg.Close()
+			defer w.Close()
+			assert.False(t, e.reader.WriterWaiting(), "nobody waits yet")
+			o.PayloadFreeBytes.Store(0)
+			done := make(chan error, 1)
+			go func() {
+				ok, err := w.WaitSpace(spaceReady(o), hangGuard)
+				if err == nil && !ok {
+					err = errors.New("the space post was lost")
+				}
+				done <- err
+			}()
+			if notifier == "semaphore" || notifier == "futex" || notifier == "hybrid" {
+				// These can tell that the writer sleeps, and must.
+				require.NoError(t, waitUntil("WriterWaiting", e.reader.WriterWaiting))
+			} else {
+				time.Sleep(20 * time.Millisecond)
+				assert.False(t, e.reader.WriterWaiting(), "a polling writer never sleeps")
+			}
+			e.o.PayloadFreeBytes.Add(1)
+			require.NoError(t, e.reader.PostSpace())
+			require.NoError(t, <-done)
+		})
+
 		t.Run("deadline-expiry", func(t *testing.T) {
 			e := newConfEnv(t, notifier)
 			seg, o, w, err := openConfSide(e.name)

@@ -12,8 +12,8 @@ import (
 //
 // There are two directions: "data available" (the writer posts after each
 // committed frame, the reader waits before each frame) and "space
-// available" (the reader posts after each released frame, the writer waits
-// while the ring lacks room).
+// available" (the reader posts when it returns released space, the writer
+// waits while the ring lacks room).
 //
 // A Notifier value serves one side of one buffer and is used by one
 // goroutine at a time. Its life:
@@ -39,8 +39,9 @@ import (
 //     notifier's WaitData is waited exactly once per posted frame, so ready
 //     may be ignored there; WaitSpace's ready may still be false after a
 //     consumed event, and the ring checks it again.
-//   - Wait returns (false, nil) when timeout elapsed first. Timeouts are
-//     the ring's liveness interval, so a dead peer is noticed.
+//   - Wait returns (false, nil) when timeout elapsed first (timeout 0:
+//     poll once, never sleep), or earlier when the peer closed. Timeouts
+//     are the ring's liveness interval, so a dead peer is noticed.
 //   - ready is called from the waiting goroutine only and must be cheap;
 //     it loads OIEB fields atomically.
 //   - Everything the poster wrote before Post (the frame, the OIEB fields)
