@@ -30,32 +30,32 @@ type Reader struct {
 	metadata []byte // the metadata block
 	size     uint64 // payload_size, cached at creation
 
-	// Reader-owned state, cached here and stored to the OIEB once per frame.
+	// Reader-owned state, kept here and published to the OIEB in batches
+	// (see flush).
 	readPos      uint64
 	readCount    uint64
 	expectedSeq  uint64
 	knownWritten uint64 // the written count last loaded from the OIEB
 	unpublished  uint64 // bytes released but not yet added to the OIEB
-	releases     uint64 // frames whose space returned to the ring order
+	releases     uint64 // frames released so far
 	flushAt      uint64 // publish released space once this much is pending
 
 	// Frames handed out but not released yet, plus wasted tails waiting for
 	// the frames before them: space is returned to the writer strictly in
 	// ring order. See release.
-	pending    []pendingSpan
-	pendHead   uint64
-	pendTail   uint64
-	sawWriter  bool
-	dataReady  func() bool
-	err        error // sticky: a corrupt ring is not read further
-	closed     bool
-	framesRead uint64
+	pending   []pendingSpan
+	pendHead  uint64
+	pendTail  uint64
+	sawWriter bool
+	dataReady func() bool
+	err       error // sticky: a corrupt ring is not read further
+	closed    bool
 }
 
+// pendingSpan is a held frame's span, or a wasted tail behind held frames.
 type pendingSpan struct {
 	size     uint64
 	released bool
-	frame    bool // a frame (the writer is told) rather than a wasted tail
 }
 
 // NewReader creates the buffer name with the sizes of cfg and returns its
@@ -349,10 +349,9 @@ func (r *Reader) takeFrame() (Frame, error) {
 	}
 	r.readCount++
 	r.expectedSeq = h.SequenceNumber + 1
-	r.framesRead++
 
 	slot := r.pendTail
-	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span, frame: true}
+	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span}
 	r.pendTail++
 	return Frame{r: r, data: r.ring[start:end:end], seq: h.SequenceNumber, slot: slot}, nil
 }
