@@ -190,6 +190,30 @@ func (c *childIO) floorPong(args []string) error {
 	}
 }
 
+// openPassThrough opens what the echo and relay roles share, from args
+// NOTIFIER IN OUT SIZE: it creates the ring IN (SIZE bytes, with the named
+// notifier) as its reader and connects to OUT as its writer.
+func openPassThrough(args []string) (*ring.Reader, *ring.Writer, error) {
+	n, err := ring.NewNotifier(args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	size, err := strconv.ParseUint(args[3], 10, 64)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bad ring size %q", args[3])
+	}
+	r, err := ring.NewReader(args[1], ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := ring.Connect(args[2], ring.WithWriteTimeout(childWait))
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, w, nil
+}
+
 // echo is the far side of the ring ping-pong: args NOTIFIER REQ RESP
 // RINGSIZE. It creates the request ring REQ, connects to the response ring
 // RESP, and echoes each request until a frame marked markQuit. It reports
@@ -198,23 +222,11 @@ func (c *childIO) echo(args []string) error {
 	if err := wantArgs(args, 4, "NOTIFIER REQ RESP RINGSIZE"); err != nil {
 		return err
 	}
-	n, err := ring.NewNotifier(args[0])
-	if err != nil {
-		return err
-	}
-	size, err := strconv.ParseUint(args[3], 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad ring size %q", args[3])
-	}
-	r, err := ring.NewReader(args[1], ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	r, w, err := openPassThrough(args)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	w, err := ring.Connect(args[2])
-	if err != nil {
-		return err
-	}
 	defer w.Close()
 	c.say("READY")
 	ctx := context.Background()
@@ -367,23 +379,11 @@ func (c *childIO) relay(args []string) error {
 	if err := wantArgs(args, 4, "NOTIFIER A B SIZE"); err != nil {
 		return err
 	}
-	n, err := ring.NewNotifier(args[0])
-	if err != nil {
-		return err
-	}
-	size, err := strconv.ParseUint(args[3], 10, 64)
-	if err != nil {
-		return fmt.Errorf("bad size %q", args[3])
-	}
-	in, err := ring.NewReader(args[1], ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	in, out, err := openPassThrough(args)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := ring.Connect(args[2], ring.WithWriteTimeout(childWait))
-	if err != nil {
-		return err
-	}
 	defer out.Close()
 	c.say("READY")
 	ctx := context.Background()
