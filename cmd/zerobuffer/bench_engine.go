@@ -471,6 +471,36 @@ type pingPongFigures struct {
 	echoCPUPerRTNs float64
 }
 
+// openLoop sets up a loop through a child playing role (echo or relay,
+// see openPassThrough): it creates ring back (size bytes, with the
+// notifier) as its reader, starts the child, which creates ring out and
+// connects to back, and connects to out. closeLoop undoes it all, in the
+// order the deferred calls it replaces ran.
+func (e *engine) openLoop(role, notifier, out, back string, size uint64) (r *ring.Reader, w *ring.Writer, c *benchChild, closeLoop func(), err error) {
+	n, err := ring.NewNotifier(notifier)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	r, err = ring.NewReader(back, ring.Config{PayloadSize: size}, ring.WithNotifier(n))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	c, err = e.start(role, []string{out}, notifier, out, back, strconv.FormatUint(size, 10))
+	if err != nil {
+		r.Close()
+		return nil, nil, nil, nil, err
+	}
+	if _, err = c.expect("READY"); err == nil {
+		w, err = ring.Connect(out)
+	}
+	if err != nil {
+		c.kill()
+		r.Close()
+		return nil, nil, nil, nil, err
+	}
+	return r, w, c, func() { w.Close(); c.kill(); r.Close() }, nil
+}
+
 // pingPong bounces frames of size bytes through a request ring (this
 // process writes, the child reads) and a response ring (the child writes
 // its copy back, this process reads), both with the notifier. Round trips
@@ -479,28 +509,11 @@ type pingPongFigures struct {
 func (e *engine) pingPong(notifier string, size int, warm, d time.Duration, maxRounds int) (pingPongFigures, error) {
 	var fig pingPongFigures
 	req, resp := e.name("req"), e.name("resp")
-	n, err := ring.NewNotifier(notifier)
+	r, w, c, closeLoop, err := e.openLoop("echo", notifier, req, resp, pingPongRing(size))
 	if err != nil {
 		return fig, err
 	}
-	r, err := ring.NewReader(resp, ring.Config{PayloadSize: pingPongRing(size)}, ring.WithNotifier(n))
-	if err != nil {
-		return fig, err
-	}
-	defer r.Close()
-	c, err := e.start("echo", []string{req}, notifier, req, resp, strconv.FormatUint(pingPongRing(size), 10))
-	if err != nil {
-		return fig, err
-	}
-	defer c.kill()
-	if _, err := c.expect("READY"); err != nil {
-		return fig, err
-	}
-	w, err := ring.Connect(req)
-	if err != nil {
-		return fig, err
-	}
-	defer w.Close()
+	defer closeLoop()
 
 	payload := benchPayload(size)
 	roundTrip := func() error {
@@ -663,28 +676,11 @@ type relayFigures struct {
 // the previous one came back.
 func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
 	a, b := e.name("relay-a"), e.name("relay-b")
-	n, err := ring.NewNotifier(notifier)
+	rb, wa, c, closeLoop, err := e.openLoop("relay", notifier, a, b, bufSize)
 	if err != nil {
 		return nil, err
 	}
-	rb, err := ring.NewReader(b, ring.Config{PayloadSize: bufSize}, ring.WithNotifier(n))
-	if err != nil {
-		return nil, err
-	}
-	defer rb.Close()
-	c, err := e.start("relay", []string{a}, notifier, a, b, strconv.FormatUint(bufSize, 10))
-	if err != nil {
-		return nil, err
-	}
-	defer c.kill()
-	if _, err := c.expect("READY"); err != nil {
-		return nil, err
-	}
-	wa, err := ring.Connect(a)
-	if err != nil {
-		return nil, err
-	}
-	defer wa.Close()
+	defer closeLoop()
 
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
