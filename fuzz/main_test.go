@@ -3,6 +3,7 @@ package fuzz
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -109,6 +110,53 @@ func removeEmptyWorkerLogs() {
 	}
 }
 
+// cleanupOnInterrupt makes a fuzz worker remove its own buffer files when
+// the go command interrupts it. At the end of -fuzztime the coordinator
+// closes a worker's input and waits a second for it; a worker still inside
+// an iteration then gets SIGINT, and dies with the iteration's buffer
+// still in /dev/shm. The handler removes this process's files and dies of
+// SIGINT as it would have (the coordinator tells an interrupt from a
+// crash by the signal). stop ends the handler before goleak looks.
+func cleanupOnInterrupt() (stop func()) {
+	sig := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	signal.Notify(sig, os.Interrupt)
+	go func() {
+		defer close(finished)
+		select {
+		case <-sig:
+			for _, f := range ourFiles() {
+				if ownerPID(f) == os.Getpid() {
+					os.Remove(f)
+				}
+			}
+			os.Remove(workerLog(os.Getpid())) // an interrupt is not a crash
+			signal.Reset(os.Interrupt)
+			_ = unix.Kill(os.Getpid(), unix.SIGINT)
+			select {} // the signal ends the process
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+		<-finished
+	}
+}
+
+// runWith runs m with a handler around it.
+type runWith struct {
+	m      *testing.M
+	before func() (after func())
+}
+
+func (r runWith) Run() int {
+	after := r.before()
+	defer after()
+	return r.m.Run()
+}
+
 func TestMain(m *testing.M) {
 	worker := isFuzzWorker()
 	if worker {
@@ -125,7 +173,11 @@ func TestMain(m *testing.M) {
 			os.Remove(f)
 		}
 	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+	var tm goleak.TestingM = m
+	if worker {
+		tm = runWith{m: m, before: cleanupOnInterrupt}
+	}
+	goleak.VerifyTestMain(tm, goleak.Cleanup(func(code int) {
 		// A worker checks its own files; the coordinator (or a plain test
 		// run), which outlives its workers, also checks theirs.
 		left := orphans(true)
