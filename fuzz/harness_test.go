@@ -14,6 +14,10 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
+
+	// Every notifier is linked in, so that the suites cover them all.
+	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
+	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 // Bounds of the hostile-memory targets.

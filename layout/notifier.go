@@ -24,6 +24,9 @@ const (
 
 var notifierKindNames = [...]string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"}
 
+// Known reports whether k is one of the kinds above.
+func (k NotifierKind) Known() bool { return k < notifierKinds }
+
 func (k NotifierKind) String() string {
 	if k < notifierKinds {
 		return notifierKindNames[k]

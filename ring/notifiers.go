@@ -1,60 +1,42 @@
 package ring
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/registry"
 	"github.com/zerobuffer/zerobuffer-go/layout"
-	"github.com/zerobuffer/zerobuffer-go/sync/futex"
-	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
-	"github.com/zerobuffer/zerobuffer-go/sync/spin"
+	_ "github.com/zerobuffer/zerobuffer-go/sync/semaphore" // the default notifier is always there
 )
 
-// notifierKinds lists the wait strategies by the names the command line
-// uses, with a constructor for each and for the word a reader records.
+// The notifier packages register their kinds (internal/registry) when they
+// are linked in: the ring imports only its default, sync/semaphore, and
+// the notifier packages never import the ring. A program whose writer
+// must adopt a futex or spin reader's notifier links those packages in, by
+// using them or with a blank import:
 //
-// The ring imports every notifier package so that a writer can adopt
-// whatever its reader recorded without the caller importing anything; the
-// notifier packages never import the ring.
-var notifierKinds = []struct {
-	name     string
-	new      func() Notifier
-	fromWord func(word uint64) (Notifier, bool)
-}{
-	{"semaphore", func() Notifier { return semaphore.New() },
-		func(w uint64) (Notifier, bool) { return semaphore.New(), w == 0 }},
-	{"futex", func() Notifier { return futex.New() }, futexFromWord(layout.NotifierFutex)},
-	{"hybrid", func() Notifier { return futex.NewHybrid(0) }, futexFromWord(layout.NotifierHybrid)},
-	{"spin", func() Notifier { return spin.NewBusy() }, spinFromWord(layout.NotifierSpin)},
-	{"yield", func() Notifier { return spin.NewYield(0) }, spinFromWord(layout.NotifierYield)},
-	{"backoff", func() Notifier { return spin.NewBackoff(0, 0, 0, 0) }, spinFromWord(layout.NotifierBackoff)},
-}
+//	import (
+//		_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
+//		_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
+//	)
+//
+// Without them, Connect to such a buffer fails with ErrNotifierUnavailable,
+// naming the package to import.
 
-func futexFromWord(kind layout.NotifierKind) func(uint64) (Notifier, bool) {
-	return func(w uint64) (Notifier, bool) {
-		n, ok := futex.FromWord(w)
-		if !ok || layout.NotifierKind(w) != kind {
-			return nil, false
-		}
-		return n, true
-	}
-}
+// ErrNotifierUnavailable is returned (wrapping ErrNotifierMismatch) when a
+// buffer's notifier, or a named one, is known but its package is not
+// linked into the program.
+var ErrNotifierUnavailable = errors.New("notifier package not linked in")
 
-func spinFromWord(kind layout.NotifierKind) func(uint64) (Notifier, bool) {
-	return func(w uint64) (Notifier, bool) {
-		n, ok := spin.FromWord(w)
-		if !ok || layout.NotifierKind(w) != kind {
-			return nil, false
-		}
-		return n, true
-	}
-}
-
-// NotifierNames lists the notifiers this build offers, the default first.
+// NotifierNames lists the notifiers linked into this program, the default
+// first, by the names the command line uses.
 func NotifierNames() []string {
-	names := make([]string, len(notifierKinds))
-	for i, k := range notifierKinds {
-		names[i] = k.name
+	var names []string
+	for _, k := range registry.Kinds() {
+		if _, ok := lookupKind(k); ok {
+			names = append(names, k.String())
+		}
 	}
 	return names
 }
@@ -62,9 +44,13 @@ func NotifierNames() []string {
 // NewNotifier returns a fresh notifier of the named kind with its default
 // parameters (see NotifierNames).
 func NewNotifier(name string) (Notifier, error) {
-	for _, k := range notifierKinds {
-		if k.name == name {
-			return k.new(), nil
+	for _, k := range registry.Kinds() {
+		if k.String() == name {
+			e, err := lookup(k)
+			if err != nil {
+				return nil, err
+			}
+			return asNotifier(k, e.New())
 		}
 	}
 	return nil, fmt.Errorf("%w: unknown notifier %q (have %s)", ErrNotifierMismatch, name, strings.Join(NotifierNames(), ", "))
@@ -74,21 +60,48 @@ func NewNotifier(name string) (Notifier, error) {
 // in OIEB Reserved[0], with the parameters it records: how a writer adopts
 // its reader's wait strategy.
 func NotifierFromWord(word uint64) (Notifier, error) {
-	for _, k := range notifierKinds {
-		if n, ok := k.fromWord(word); ok {
-			return n, nil
-		}
+	kind, _, err := layout.ParseNotifierWord(word)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the buffer records notifier word %#x, which this build does not know", ErrNotifierMismatch, word)
 	}
-	return nil, fmt.Errorf("%w: the buffer records notifier word %#x, which this build does not know", ErrNotifierMismatch, word)
+	e, err := lookup(kind)
+	if err != nil {
+		return nil, err
+	}
+	n, ok := e.FromWord(word)
+	if !ok {
+		return nil, fmt.Errorf("%w: the buffer records notifier word %#x, whose %s parameter this build does not accept",
+			ErrNotifierMismatch, word, kind)
+	}
+	return asNotifier(kind, n)
 }
 
 // NotifierName names the notifier a recorded word stands for, or
-// "unknown(0x…)".
+// "unknown(0x…)". It needs no notifier package.
 func NotifierName(word uint64) string {
-	for _, k := range notifierKinds {
-		if _, ok := k.fromWord(word); ok {
-			return k.name
-		}
+	kind, _, err := layout.ParseNotifierWord(word)
+	if err != nil {
+		return fmt.Sprintf("unknown(%#x)", word)
 	}
-	return fmt.Sprintf("unknown(%#x)", word)
+	return kind.String()
+}
+
+// lookupKind is registry.Lookup; a test makes a kind unavailable.
+var lookupKind = registry.Lookup
+
+func lookup(kind layout.NotifierKind) (registry.Entry, error) {
+	e, ok := lookupKind(kind)
+	if !ok {
+		return e, fmt.Errorf("%w: %w: the %s notifier needs import _ %q", ErrNotifierMismatch, ErrNotifierUnavailable,
+			kind, registry.Package(kind))
+	}
+	return e, nil
+}
+
+func asNotifier(kind layout.NotifierKind, v any) (Notifier, error) {
+	n, ok := v.(Notifier)
+	if !ok {
+		return nil, fmt.Errorf("ring: the %s package registered a %T, which is not a ring.Notifier", kind, v)
+	}
+	return n, nil
 }

@@ -48,7 +48,9 @@ func buildOptions(opts []Option) options {
 // WithNotifier chooses the wait strategy. For a reader it is recorded in
 // the OIEB; for a writer it must match the reader's. Without it the reader
 // uses POSIX semaphores (the protocol's own) and the writer adopts the
-// reader's. A Notifier value serves one Reader or Writer only.
+// reader's, provided the reader's notifier package is linked into the
+// writer's program (see NotifierNames). A Notifier value serves one Reader
+// or Writer only.
 func WithNotifier(n Notifier) Option { return func(o *options) { o.notifier = n } }
 
 // WithPermissions sets the mode of the files a reader creates (segment,

@@ -50,7 +50,9 @@ type Writer struct {
 // ErrBufferNotFound when no reader created it, ErrIncompatibleVersion or
 // ErrCorrupt when its OIEB is not a sane v1 block, ErrReaderDead when no
 // live reader is recorded, ErrWriterAlreadyConnected when a live writer is,
-// and ErrNotifierMismatch when WithNotifier differs from the reader's.
+// and ErrNotifierMismatch when WithNotifier differs from the reader's, or
+// when the reader's notifier package is not linked in (that error also
+// matches ErrNotifierUnavailable and names the package to import).
 func Connect(name string, opts ...Option) (*Writer, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err

@@ -25,6 +25,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zerobuffer/zerobuffer-go/ring"
+
+	// Every notifier is linked in, so that the suites cover them all.
+	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
+	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 const (

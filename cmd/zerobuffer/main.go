@@ -19,6 +19,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	// Every notifier is linked in, so that --notifier offers them all and a
+	// writer adopts whatever its reader recorded.
+	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
+	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 const usage = `zerobuffer: the ZeroBuffer shared-memory ring (protocol v1.0.0) from the command line
