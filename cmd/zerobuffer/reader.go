@@ -178,10 +178,10 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var start, last time.Time
+	ft := newFrameTimeout(ctx, timeout)
+	defer ft.stop()
 	for o.frames == 0 || res.Frames < o.frames {
-		fctx, cancel := context.WithTimeout(ctx, timeout)
-		f, err := r.ReadFrame(fctx)
-		cancel()
+		f, err := ft.read(r)
 		if err != nil {
 			endOfRead(ctx, err, res, o.frames, timeout)
 			break

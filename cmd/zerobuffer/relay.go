@@ -217,10 +217,10 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 		logEvery    = time.Duration(o.logInterval * float64(time.Second))
 		nextLog     = time.Now().Add(logEvery)
 	)
+	ft := newFrameTimeout(ctx, timeout)
+	defer ft.stop()
 	for o.frames == 0 || res.Frames < o.frames {
-		fctx, cancel := context.WithTimeout(ctx, timeout)
-		f, err := in.ReadFrame(fctx)
-		cancel()
+		f, err := ft.read(in)
 		if err != nil {
 			endOfRead(ctx, err, res, o.frames, timeout)
 			break
