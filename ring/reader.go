@@ -47,6 +47,7 @@ type Reader struct {
 	pendHead  uint64
 	pendTail  uint64
 	sawWriter bool
+	writer    proc.Peer // the writer last seen, by PID and start time
 	dataReady func() bool
 	err       error // sticky: a corrupt ring is not read further
 	closed    bool
@@ -298,7 +299,7 @@ func (r *Reader) checkWriter() error {
 	pid := r.oieb.WriterPID.Load()
 	if pid != 0 {
 		r.sawWriter = true
-		if !proc.Alive(pid) {
+		if !r.writer.Alive(pid) {
 			return fmt.Errorf("%w: PID %d", ErrWriterDead, pid)
 		}
 		return nil

@@ -44,6 +44,7 @@ type Writer struct {
 	needSpace  uint64
 	spaceReady func() bool
 	closed     bool
+	reader     proc.Peer // the reader, by PID and start time
 }
 
 // Connect opens the buffer name as its writer. It fails with
@@ -84,7 +85,7 @@ func (w *Writer) connect() error {
 	if err := snap.Validate(uint64(len(seg.Data))); err != nil {
 		return fmt.Errorf("zerobuffer: buffer %s: %w", w.name, err)
 	}
-	if !proc.Alive(snap.ReaderPID) {
+	if !w.reader.Alive(snap.ReaderPID) {
 		return fmt.Errorf("%w: buffer %s records reader PID %d", ErrReaderDead, w.name, snap.ReaderPID)
 	}
 	if snap.WriterPID != 0 && proc.Alive(snap.WriterPID) {
@@ -336,7 +337,7 @@ func (w *Writer) waitSpace(need uint64) error {
 
 func (w *Writer) checkReader() error {
 	pid := w.oieb.ReaderPID.Load()
-	if pid == 0 || !proc.Alive(pid) {
+	if pid == 0 || !w.reader.Alive(pid) {
 		return fmt.Errorf("%w: PID %d", ErrReaderDead, pid)
 	}
 	return nil
