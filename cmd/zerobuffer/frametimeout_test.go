@@ -11,15 +11,24 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
-func TestFrameTimeoutIsPerFrame(t *testing.T) {
+// newRingPair makes a small buffer and connects a writer; the test's
+// cleanup closes both and checks that no file is left.
+func newRingPair(t *testing.T) (*ring.Reader, *ring.Writer) {
 	name := uniqueName(t)
 	r, err := ring.NewReader(name, ring.Config{MetadataSize: 64, PayloadSize: 1 << 16})
 	require.NoError(t, err)
-	defer checkNoBufferFiles(t, name)
-	defer r.Close()
+	t.Cleanup(func() {
+		require.NoError(t, r.Close())
+		checkNoBufferFiles(t, name)
+	})
 	w, err := ring.Connect(name)
 	require.NoError(t, err)
-	defer w.Close()
+	t.Cleanup(func() { require.NoError(t, w.Close()) })
+	return r, w
+}
+
+func TestFrameTimeoutIsPerFrame(t *testing.T) {
+	r, w := newRingPair(t)
 
 	const timeout = 30 * time.Millisecond
 	ft := newFrameTimeout(context.Background(), timeout)
@@ -52,14 +61,7 @@ func TestFrameTimeoutIsPerFrame(t *testing.T) {
 }
 
 func TestFrameTimeoutAllocatesNothingPerFrame(t *testing.T) {
-	name := uniqueName(t)
-	r, err := ring.NewReader(name, ring.Config{MetadataSize: 64, PayloadSize: 1 << 16})
-	require.NoError(t, err)
-	defer checkNoBufferFiles(t, name)
-	defer r.Close()
-	w, err := ring.Connect(name)
-	require.NoError(t, err)
-	defer w.Close()
+	r, w := newRingPair(t)
 	ft := newFrameTimeout(context.Background(), time.Hour)
 	defer ft.stop()
 	payload := make([]byte, 100)

@@ -48,6 +48,25 @@ func Register(e Entry) {
 	entries[e.Kind] = e
 }
 
+// RegisterFamily registers kinds that one package offers and one decoder
+// reads: news gives each kind's default constructor, and fromWord the
+// notifier a recorded word describes (false when the word is not one of
+// the family's). Each kind's entry takes only words of its kind.
+func RegisterFamily(fromWord func(word uint64) (any, bool), news map[layout.NotifierKind]func() any) {
+	for kind, newDefault := range news {
+		Register(Entry{
+			Kind: kind,
+			New:  newDefault,
+			FromWord: func(w uint64) (any, bool) {
+				if k, _, err := layout.ParseNotifierWord(w); err != nil || k != kind {
+					return nil, false
+				}
+				return fromWord(w)
+			},
+		})
+	}
+}
+
 // Lookup returns the entry of a kind, if its package is linked in.
 func Lookup(kind layout.NotifierKind) (Entry, bool) {
 	mu.RLock()

@@ -33,3 +33,32 @@ func TestRegisterLookup(t *testing.T) {
 	assert.Panics(t, func() { Register(e) }, "a kind registered twice is a programming error")
 	assert.Panics(t, func() { Register(Entry{Kind: kind + 1}) }, "an entry needs its constructors")
 }
+
+// A family's entries each take only the words of their own kind.
+func TestRegisterFamilyFiltersByKind(t *testing.T) {
+	fut, hyb := layout.NotifierWord(layout.NotifierFutex, 0), layout.NotifierWord(layout.NotifierHybrid, 7)
+	// This package's tests link no notifier package: a stand-in family.
+	decoded := func(w uint64) (any, bool) { return w, true }
+	RegisterFamily(decoded, map[layout.NotifierKind]func() any{
+		layout.NotifierFutex:  func() any { return "futex" },
+		layout.NotifierHybrid: func() any { return "hybrid" },
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		delete(entries, layout.NotifierFutex)
+		delete(entries, layout.NotifierHybrid)
+		mu.Unlock()
+	})
+	futex, _ := Lookup(layout.NotifierFutex)
+	hybrid, _ := Lookup(layout.NotifierHybrid)
+	_, ok := futex.FromWord(hyb)
+	assert.False(t, ok, "the futex entry refuses a hybrid word")
+	_, ok = hybrid.FromWord(fut)
+	assert.False(t, ok, "the hybrid entry refuses a futex word")
+	_, ok = hybrid.FromWord(0xdead)
+	assert.False(t, ok, "garbage is nobody's")
+	got, ok := hybrid.FromWord(hyb)
+	assert.True(t, ok)
+	assert.Equal(t, hyb, got)
+	assert.Equal(t, "futex", futex.New())
+}

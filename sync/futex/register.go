@@ -8,20 +8,8 @@ import (
 // init offers the futex and hybrid kinds to a writer that adopts its
 // reader's notifier (see ring.NotifierFromWord).
 func init() {
-	for kind, newDefault := range map[layout.NotifierKind]func() *Notifier{
-		layout.NotifierFutex:  New,
-		layout.NotifierHybrid: func() *Notifier { return NewHybrid(0) },
-	} {
-		registry.Register(registry.Entry{
-			Kind: kind,
-			New:  func() any { return newDefault() },
-			FromWord: func(w uint64) (any, bool) {
-				n, ok := FromWord(w)
-				if !ok || n.kind != kind {
-					return nil, false
-				}
-				return n, true
-			},
-		})
-	}
+	registry.RegisterFamily(func(w uint64) (any, bool) { return FromWord(w) }, map[layout.NotifierKind]func() any{
+		layout.NotifierFutex:  func() any { return New() },
+		layout.NotifierHybrid: func() any { return NewHybrid(0) },
+	})
 }
