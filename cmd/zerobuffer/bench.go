@@ -318,16 +318,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 
 	began := time.Now()
 	res := &benchResults{
-		Tool:      "zerobuffer bench",
-		StartedAt: began.UTC().Format("2006-01-02 15:04:05 UTC"),
-		Machine:   probeMachine(),
-		Settings:  o.settings(),
-		PingPong:  []pingPongResult{},
-		Stream:    []streamResult{},
-		Relay:     []relayResult{},
-		Idle:      []idleResult{},
-		Goals:     []goalResult{},
-		Errors:    []string{},
+		Tool:           "zerobuffer bench",
+		StartedAt:      began.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Machine:        probeMachine(),
+		Settings:       o.settings(),
+		PingPong:       []pingPongResult{},
+		Stream:         []streamResult{},
+		Relay:          []relayResult{},
+		RelayPacedCopy: []pacedCopy{},
+		Idle:           []idleResult{},
+		Goals:          []goalResult{},
+		Errors:         []string{},
 	}
 	res.Floors.PingPong, res.Floors.Memcpy = []floorResult{}, []memcpyResult{}
 	res.Machine.PinNote = "no (--pin pins this process to core 0 and the other process to core 1)"
@@ -504,7 +505,15 @@ func buildPlan(o *benchOptions, e *engine, res *benchResults) []benchStage {
 		plan = append(plan, benchStage{steps, printStream})
 	}
 	if o.has("relay") {
-		var steps []benchStep
+		steps := []benchStep{{fmt.Sprintf("paced copies at %s FPS", joinInts(o.relayRates)), func() error {
+			ns, err := e.pacedCopy(o.relayRates, max(3, min(o.relayFrames, 40)), o.relayBuffer)
+			for i, fps := range o.relayRates {
+				if err == nil {
+					res.RelayPacedCopy = append(res.RelayPacedCopy, pacedCopy{FPS: fps, P50Ns: ns[i]})
+				}
+			}
+			return err
+		}}}
 		for _, n := range o.relayNotifiers {
 			steps = append(steps, benchStep{fmt.Sprintf("relay %s at %s FPS", n, joinInts(o.relayRates)), func() error {
 				figs, err := e.relay(n, o.relayRates, o.relayWarmup, o.relayFrames, o.relayBuffer)
@@ -587,7 +596,7 @@ func streamResultOf(r *benchResults, notifier string, size int, fig streamFigure
 
 func relayResultOf(r *benchResults, notifier string, f relayFigures) relayResult {
 	rl := relayResult{Notifier: notifier, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes, Latency: f.lat,
-		FloorMechanism: floorFor(notifier)}
+		FloorMechanism: floorFor(notifier), Legs: f.legs}
 	m, okCopy := memcpyOf(r, relayFrameBytes)
 	fl, okWake := floorOf(r, rl.FloorMechanism)
 	if okCopy && okWake {
@@ -595,6 +604,13 @@ func relayResultOf(r *benchResults, notifier string, f relayFigures) relayResult
 		rl.FloorCopyNs, rl.FloorWakeNs = m.NsPerCopy, fl.P50Ns/2
 		rl.FloorNs = 2*rl.FloorCopyNs + 2*rl.FloorWakeNs
 		rl.P50OverFloor = ratio(f.lat.P50Ns, rl.FloorNs)
+		for _, pc := range r.RelayPacedCopy {
+			if pc.FPS == f.fps {
+				rl.PacedCopyNs = pc.P50Ns
+				rl.PacedFloorNs = 2*pc.P50Ns + 2*rl.FloorWakeNs
+				rl.P50OverPacedFloor = ratio(f.lat.P50Ns, rl.PacedFloorNs)
+			}
+		}
 	}
 	return rl
 }

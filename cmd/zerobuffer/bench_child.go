@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/zerobuffer/zerobuffer-go/internal/floor"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/ring"
@@ -347,12 +349,32 @@ func benchPayload(size int) []byte {
 }
 
 // The relay's frames carry a 16-byte header in their payload: the send
-// time (ns since the sender's epoch) and a tag: the rate's index, the
-// frame's index within the rate, and a quit bit.
+// time (CLOCK_MONOTONIC ns, which every process shares) and a tag: the
+// rate's index, the frame's index within the rate, and a quit bit. The
+// relay stamps the next 16 bytes in B with the times its read returned
+// and its copy ended, so that process 1 can split the round trip into
+// its legs.
 const (
 	relayQuit      = uint64(1) << 63
 	relayRateShift = 32
 )
+
+// monoNs reads CLOCK_MONOTONIC: unlike Go's monotonic readings, it is
+// the same clock in every process.
+func monoNs() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}
+
+func putRelayStamps(p []byte, got, copied int64) {
+	binary.LittleEndian.PutUint64(p[16:24], uint64(got))
+	binary.LittleEndian.PutUint64(p[24:32], uint64(copied))
+}
+
+func relayStamps(p []byte) (got, copied int64) {
+	return int64(binary.LittleEndian.Uint64(p[16:24])), int64(binary.LittleEndian.Uint64(p[24:32]))
+}
 
 func putRelayHeader(p []byte, sentNs int64, tag uint64) {
 	binary.LittleEndian.PutUint64(p[0:8], uint64(sentNs))
@@ -394,12 +416,14 @@ func (c *childIO) relay(args []string) error {
 		if err != nil {
 			return fmt.Errorf("read A: %w", err)
 		}
+		got := monoNs()
 		src := f.Bytes()
 		dst, err := out.Reserve(len(src))
 		if err != nil {
 			return fmt.Errorf("reserve B: %w", err)
 		}
 		copy(dst, src)
+		putRelayStamps(dst, got, monoNs())
 		_, tag := relayHeader(src)
 		if err := out.Commit(); err != nil {
 			return fmt.Errorf("commit B: %w", err)

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -664,6 +665,31 @@ type relayFigures struct {
 	fps     int
 	sentFPS float64
 	lat     latencySummary
+	legs    relayLegs
+}
+
+// relayLegs splits the round trip at the points the two processes stamp
+// (CLOCK_MONOTONIC): process 1 copies into A (send → WriteFrame
+// returned), the relay wakes and takes the frame (→ its ReadFrame
+// returned), copies into B (→ copy done), and process 1 wakes and takes
+// it (→ its ReadFrame returned). Each is a p50 of its own; they need not
+// add up to the round trip's p50.
+type relayLegs struct {
+	CopyANs   float64 `json:"copy_a_p50_ns"`
+	ToRelayNs float64 `json:"wake_relay_p50_ns"`
+	CopyBNs   float64 `json:"copy_b_p50_ns"`
+	BackNs    float64 `json:"wake_back_p50_ns"`
+}
+
+// relayLegHists records the legs of one rate.
+type relayLegHists struct{ copyA, toRelay, copyB, back *latencyHist }
+
+func newRelayLegHists() relayLegHists {
+	return relayLegHists{newLatencyHist(), newLatencyHist(), newLatencyHist(), newLatencyHist()}
+}
+
+func (h relayLegHists) summary() relayLegs {
+	return relayLegs{h.copyA.Summary().P50Ns, h.toRelay.Summary().P50Ns, h.copyB.Summary().P50Ns, h.back.Summary().P50Ns}
 }
 
 // relay measures the round trip of the other implementations' published
@@ -684,16 +710,19 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	epoch := time.Now()
 	hists := make([]*latencyHist, len(rates))
+	legs := make([]relayLegHists, len(rates))
+	written := make([][]atomic.Int64, len(rates)) // when WriteFrame returned, per frame
 	for i := range hists {
 		hists[i] = newLatencyHist()
+		legs[i] = newRelayLegHists()
+		written[i] = make([]atomic.Int64, warm+frames)
 	}
 	sent := make([]float64, len(rates))
 	rateDone := make(chan int, len(rates))
 	senderErr := make(chan error, 1)
 	go func() {
-		err := e.relaySend(ctx, wa, epoch, rates, warm, frames, sent, rateDone)
+		err := e.relaySend(ctx, wa, rates, warm, frames, sent, written, rateDone)
 		if err != nil {
 			cancel() // the receiver is waiting for frames that will not come
 		}
@@ -708,20 +737,31 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 			cancel()
 			break
 		}
-		now := time.Since(epoch)
+		now := monoNs()
 		sentNs, tag := relayHeader(f.Bytes())
+		got, copied := relayStamps(f.Bytes())
 		_ = f.Release()
 		if tag&relayQuit != 0 {
 			break
 		}
 		ri, i := splitRelayTag(tag)
-		if ri >= len(rates) {
-			recvErr = fmt.Errorf("frame with rate index %d", ri)
+		if ri >= len(rates) || i >= warm+frames {
+			recvErr = fmt.Errorf("frame with rate index %d, frame index %d", ri, i)
 			cancel()
 			break
 		}
 		if i >= warm {
-			hists[ri].RecordNs(int64(now) - sentNs)
+			hists[ri].RecordNs(now - sentNs)
+			l := legs[ri]
+			// The sender stamps its return from WriteFrame a moment
+			// after the frame is out; a frame back before that (the
+			// sender descheduled) has no first two legs.
+			if w := written[ri][i].Load(); w != 0 {
+				l.copyA.RecordNs(w - sentNs)
+				l.toRelay.RecordNs(got - w)
+			}
+			l.copyB.RecordNs(copied - got)
+			l.back.RecordNs(now - copied)
 		}
 		if i == warm+frames-1 {
 			rateDone <- ri
@@ -743,15 +783,56 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	}
 	out := make([]relayFigures, len(rates))
 	for i, fps := range rates {
-		out[i] = relayFigures{fps: fps, sentFPS: sent[i], lat: hists[i].Summary()}
+		out[i] = relayFigures{fps: fps, sentFPS: sent[i], lat: hists[i].Summary(), legs: legs[i].summary()}
+	}
+	return out, nil
+}
+
+// pacedCopy measures what the relay's copies cost without any ring: at
+// each rate, frames copies of relayFrameBytes from a private buffer into
+// a prefaulted shared mapping of bufSize bytes at advancing offsets, one
+// per period, idle in between as the relay's processes are. It returns
+// the p50 ns per copy of each rate. A copy after an idle gap is slower
+// than the back-to-back copies of the memcpy floor: caches, TLB and the
+// (virtual) CPU have cooled down.
+func (e *engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, error) {
+	dst, err := unix.Mmap(-1, 0, int(max(bufSize, 2*relayFrameBytes)), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: %w", err)
+	}
+	defer unix.Munmap(dst)
+	src := benchPayload(relayFrameBytes)
+	out := make([]float64, len(rates))
+	off := 0
+	for ri, fps := range rates {
+		period := time.Second / time.Duration(fps)
+		ns := make([]float64, frames)
+		next := time.Now()
+		for i := range ns {
+			if err := e.ctx.Err(); err != nil {
+				return nil, err
+			}
+			time.Sleep(time.Until(next))
+			next = next.Add(period)
+			if off+relayFrameBytes > len(dst) {
+				off = 0
+			}
+			t := time.Now()
+			copy(dst[off:off+relayFrameBytes], src)
+			ns[i] = float64(time.Since(t).Nanoseconds())
+			off += relayFrameBytes
+		}
+		slices.Sort(ns)
+		out[ri] = ns[len(ns)/2]
 	}
 	return out, nil
 }
 
 // relaySend is process 1's sending side of the relay: paced frames, each
 // stamped just before it is copied into A, then the quit frame.
-func (e *engine) relaySend(ctx context.Context, w *ring.Writer, epoch time.Time, rates []int, warm, frames int,
-	sent []float64, rateDone <-chan int) error {
+func (e *engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, warm, frames int,
+	sent []float64, written [][]atomic.Int64, rateDone <-chan int) error {
 	src := benchPayload(relayFrameBytes)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -781,10 +862,11 @@ func (e *engine) relaySend(ctx context.Context, w *ring.Writer, epoch time.Time,
 				first = now
 			}
 			last = now
-			putRelayHeader(src, int64(now.Sub(epoch)), relayTag(ri, i))
+			putRelayHeader(src, monoNs(), relayTag(ri, i))
 			if err := w.WriteFrame(src); err != nil {
 				return fmt.Errorf("write A: %w", err)
 			}
+			written[ri][i].Store(monoNs())
 		}
 		if frames > 1 {
 			sent[ri] = float64(frames-1) / last.Sub(first).Seconds()

@@ -84,6 +84,18 @@ func TestEngineMeasurementsQuick(t *testing.T) {
 	require.Len(t, rl, 1)
 	assert.EqualValues(t, 2, rl[0].lat.Count)
 	sane(t, "relay", rl[0].lat)
+	// The relay's own legs are stamped in every frame; the sender's two
+	// only when it stamped before the frame came back (nearly always).
+	legs := rl[0].legs
+	assert.Positive(t, legs.CopyBNs, "the relay's copy")
+	assert.Positive(t, legs.BackNs, "the way back")
+	assert.LessOrEqual(t, legs.CopyBNs+legs.BackNs, rl[0].lat.MaxNs*1.01, "legs inside the round trip")
+
+	paced, err := e.pacedCopy([]int{1000, 500}, 3, 16<<20)
+	require.NoError(t, err)
+	require.Len(t, paced, 2)
+	assert.Positive(t, paced[0])
+	assert.Positive(t, paced[1])
 
 	cpu, wall, err := e.idle("futex", 20*time.Millisecond)
 	require.NoError(t, err)

@@ -277,6 +277,25 @@ func printRelay(w io.Writer, r *benchResults) {
 		fmt.Fprintln(w, "at p50 for semaphore and futex, of the spin floor for the others). Send time is stamped just before process 1")
 		fmt.Fprintln(w, "copies the frame into A.")
 	}
+	if len(r.Relay) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Where the round trip goes (p50 of each leg, stamped with CLOCK_MONOTONIC in both processes):")
+	t = newTable("notifier", ">fps", ">copy into A", ">wake relay", ">copy A→B", ">wake back", ">sum", ">floor copy", ">paced copy",
+		">floor wake", ">paced floor", ">p50÷paced floor")
+	for _, rl := range r.Relay {
+		l := rl.Legs
+		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtNs(l.CopyANs), fmtNs(l.ToRelayNs), fmtNs(l.CopyBNs), fmtNs(l.BackNs),
+			fmtNs(l.CopyANs+l.ToRelayNs+l.CopyBNs+l.BackNs), fmtNs(rl.FloorCopyNs), fmtNs(rl.PacedCopyNs),
+			fmtNs(rl.FloorWakeNs), fmtNs(rl.PacedFloorNs), fmtRatio(rl.P50OverPacedFloor))
+	}
+	t.render(w)
+	fmt.Fprintln(w, "copy into A: process 1's WriteFrame; wake relay: from its return to the relay's ReadFrame returning;")
+	fmt.Fprintln(w, "copy A→B: the relay's copy from A's mapping into B's; wake back: from there (Commit, post) to process 1's")
+	fmt.Fprintln(w, "ReadFrame returning. paced copy: the same memcpy with no ring, one per period at the relay's rate (idle")
+	fmt.Fprintln(w, "in between, as the relay's processes are); paced floor: 2 paced copies + 2 wake-ups. The goal stays on")
+	fmt.Fprintln(w, "the back-to-back floor above.")
 }
 
 func printIdle(w io.Writer, r *benchResults) {

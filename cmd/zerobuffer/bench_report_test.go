@@ -36,7 +36,9 @@ func sampleResults() *benchResults {
 		r.Stream = append(r.Stream, streamResultOf(r, n, relayFrameBytes, streamFigures{frames: 3000, seconds: 1, framesPerSec: 3000, readerCPUPerMSec: 10, writerCPUPerMSec: 300}))
 	}
 	for _, fps := range []int{30, 1000} {
-		r.Relay = append(r.Relay, relayResultOf(r, "semaphore", relayFigures{fps: fps, sentFPS: float64(fps), lat: lat(700e3)}))
+		r.RelayPacedCopy = append(r.RelayPacedCopy, pacedCopy{FPS: fps, P50Ns: 400e3})
+		r.Relay = append(r.Relay, relayResultOf(r, "semaphore", relayFigures{fps: fps, sentFPS: float64(fps), lat: lat(700e3),
+			legs: relayLegs{CopyANs: 330e3, ToRelayNs: 10e3, CopyBNs: 340e3, BackNs: 20e3}}))
 	}
 	r.Goals = evaluateGoals(r)
 	return r
@@ -125,6 +127,9 @@ func TestPrintReport(t *testing.T) {
 		"futex (wait/wake)", "3,110,416 B", "≤ 1.20×", "PASS", "MISS", "busy-polls", "goals passed"} {
 		assert.Contains(t, out, want)
 	}
+	// The relay's legs: 2 × 400µs paced copies + 2 wake-ups of 4µs (half
+	// the 8µs futex floor) = 808µs; 700µs ÷ 808µs = 0.87×.
+	assert.Regexp(t, `semaphore +1000 +330µs +10\.0µs +340µs +20\.0µs +700µs +300µs +400µs +4\.00µs +808µs +0\.87×`, out)
 }
 
 func TestBenchJSONShape(t *testing.T) {

@@ -15,6 +15,7 @@ type benchResults struct {
 	PingPong        []pingPongResult `json:"pingpong"`
 	Stream          []streamResult   `json:"stream"`
 	Relay           []relayResult    `json:"relay"`
+	RelayPacedCopy  []pacedCopy      `json:"relay_paced_copy"`
 	Idle            []idleResult     `json:"idle"`
 	Goals           []goalResult     `json:"goals"`
 	Errors          []string         `json:"errors"`
@@ -102,6 +103,18 @@ type relayResult struct {
 	FloorWakeNs    float64        `json:"floor_wake_ns,omitempty"` // one wake-up: half the floor's p50 round trip
 	FloorNs        float64        `json:"floor_ns,omitempty"`      // two copies plus two wake-ups
 	P50OverFloor   float64        `json:"p50_over_floor,omitempty"`
+	Legs           relayLegs      `json:"legs"`
+	// The same floor with copies paced at the relay's rate (see pacedCopy):
+	// the relay's processes copy after idling, not back to back.
+	PacedCopyNs       float64 `json:"paced_copy_ns,omitempty"`
+	PacedFloorNs      float64 `json:"paced_floor_ns,omitempty"`
+	P50OverPacedFloor float64 `json:"p50_over_paced_floor,omitempty"`
+}
+
+// pacedCopy is one copy of the relay's frame, paced at a rate, no ring.
+type pacedCopy struct {
+	FPS   int     `json:"fps"`
+	P50Ns float64 `json:"p50_ns"`
 }
 
 // idleResult is what a reader waiting on an empty ring costs.
