@@ -177,18 +177,7 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 		vlog("metadata (%d bytes): %q", len(md), md)
 	}
 
-	var start, last time.Time
-	ft := newFrameTimeout(ctx, timeout)
-	defer ft.stop()
-	for o.frames == 0 || res.Frames < o.frames {
-		f, err := ft.read(r)
-		if err != nil {
-			endOfRead(ctx, err, res, o.frames, timeout)
-			break
-		}
-		if res.Frames == 0 {
-			start = time.Now()
-		}
+	elapsed := readFrames(ctx, r, o.frames, timeout, res, func(f ring.Frame) error {
 		takeMetadata()
 		data := f.Bytes()
 		if m, ok := checker.check(data, f.Seq()); !ok {
@@ -196,26 +185,59 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 			res.addError("frame %d (seq %d, %d bytes): byte %d is 0x%02x, %s wants 0x%02x",
 				f.Seq()-1, f.Seq(), len(data), m.Index, m.Got, o.verify, m.Want)
 		}
-		res.Frames++
-		res.Bytes += uint64(len(data))
-		res.FrameSize = max(res.FrameSize, uint64(len(data)))
-		if err := f.Release(); err != nil {
-			res.addError("release frame %d: %v", f.Seq(), err)
-			break
-		}
-		last = time.Now()
-	}
+		return nil
+	}, nil)
 	takeMetadata()
 	vlog("read %d frames", res.Frames)
 	if err := r.Close(); err != nil {
 		res.addError("close: %v", err)
 	}
-	var elapsed time.Duration
-	if res.Frames > 0 {
-		elapsed = last.Sub(start)
-	}
 	res.finish(elapsed, checker.crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
+}
+
+// readFrames is the read loop of the reader and the relay: it reads
+// frames from r, each within timeout, until want frames (0: until the
+// writer leaves) or an error; it hands each to handle, counts it into res
+// and releases it. An error from handle ends the loop and is recorded.
+// tick (may be nil) runs after each frame. It returns the time from the
+// first frame to the last.
+func readFrames(ctx context.Context, r *ring.Reader, want uint64, timeout time.Duration, res *result,
+	handle func(ring.Frame) error, tick func(start, last time.Time)) time.Duration {
+	var start, last time.Time
+	ft := newFrameTimeout(ctx, timeout)
+	defer ft.stop()
+	for want == 0 || res.Frames < want {
+		f, err := ft.read(r)
+		if err != nil {
+			endOfRead(ctx, err, res, want, timeout)
+			break
+		}
+		if res.Frames == 0 {
+			start = time.Now()
+		}
+		n := uint64(len(f.Bytes()))
+		if err := handle(f); err != nil {
+			_ = f.Release()
+			res.addError("%v", err)
+			break
+		}
+		res.Frames++
+		res.Bytes += n
+		res.FrameSize = max(res.FrameSize, n)
+		if err := f.Release(); err != nil {
+			res.addError("release frame %d: %v", f.Seq(), err)
+			break
+		}
+		last = time.Now()
+		if tick != nil {
+			tick(start, last)
+		}
+	}
+	if res.Frames == 0 {
+		return 0
+	}
+	return last.Sub(start)
 }
 
 // endOfRead classifies the error that ended a read loop (the reader's and

@@ -212,58 +212,35 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var (
-		crc         uint32
-		start, last time.Time
-		logEvery    = time.Duration(o.logInterval * float64(time.Second))
-		nextLog     = time.Now().Add(logEvery)
+		crc      uint32
+		logEvery = time.Duration(o.logInterval * float64(time.Second))
+		nextLog  = time.Now().Add(logEvery)
 	)
-	ft := newFrameTimeout(ctx, timeout)
-	defer ft.stop()
-	for o.frames == 0 || res.Frames < o.frames {
-		f, err := ft.read(in)
-		if err != nil {
-			endOfRead(ctx, err, res, o.frames, timeout)
-			break
-		}
-		if res.Frames == 0 {
-			start = time.Now()
-		}
+	elapsed := readFrames(ctx, in, o.frames, timeout, res, func(f ring.Frame) error {
 		if err := relayMetadata(); err != nil {
-			_ = f.Release()
-			res.addError("metadata: %v", err)
-			break
+			return fmt.Errorf("metadata: %w", err)
 		}
 		src := f.Bytes()
 		dst, err := out.Reserve(len(src))
 		if err != nil {
-			_ = f.Release()
-			res.addError("frame %d: reserve %d bytes in %s: %v", f.Seq(), len(src), o.out, err)
-			break
+			return fmt.Errorf("frame %d: reserve %d bytes in %s: %w", f.Seq(), len(src), o.out, err)
 		}
 		applyTransform(o.transform, dst, src, o.xorKey)
 		if o.checksum {
 			crc = crc32.Update(crc, crc32.IEEETable, dst)
 		}
 		if err := out.Commit(); err != nil {
-			_ = f.Release()
-			res.addError("frame %d: commit to %s: %v", f.Seq(), o.out, err)
-			break
+			return fmt.Errorf("frame %d: commit to %s: %w", f.Seq(), o.out, err)
 		}
-		res.Frames++
-		res.Bytes += uint64(len(src))
-		res.FrameSize = max(res.FrameSize, uint64(len(src)))
-		if err := f.Release(); err != nil {
-			res.addError("frame %d: release: %v", f.Seq(), err)
-			break
-		}
-		last = time.Now()
+		return nil
+	}, func(start, last time.Time) {
 		if logEvery > 0 && last.After(nextLog) {
 			nextLog = last.Add(logEvery)
 			secs := last.Sub(start).Seconds()
 			fmt.Fprintf(stderr, "zerobuffer relay: %d frames, %d bytes, %.1f frames/s, %.2f MB/s\n",
 				res.Frames, res.Bytes, float64(res.Frames)/secs, float64(res.Bytes)/1e6/secs)
 		}
-	}
+	})
 	// Metadata written after the last frame still goes through.
 	if err := relayMetadata(); err != nil {
 		res.addError("metadata: %v", err)
@@ -274,10 +251,6 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := in.Close(); err != nil {
 		res.addError("close %s: %v", o.in, err)
-	}
-	var elapsed time.Duration
-	if res.Frames > 0 {
-		elapsed = last.Sub(start)
 	}
 	res.finish(elapsed, crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
