@@ -91,6 +91,8 @@ type buffer struct {
 // maps it a second time. Everything is undone by close.
 func newBuffer(t *testing.T, geometry, notifier uint8) *buffer {
 	g := geometries[geometry%uint8(len(geometries))]
+	creating.RLock()
+	defer creating.RUnlock()
 	b := &buffer{t: t, name: newName(), kind: notifierName(notifier), md: g.md, pl: g.pl, nextSeq: 1}
 	var err error
 	// The name is fresh, so "already connected" can only be the race in

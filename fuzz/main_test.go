@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
@@ -110,13 +112,18 @@ func removeEmptyWorkerLogs() {
 	}
 }
 
+// creating is held (shared) while a buffer is being created; the interrupt
+// handler takes it exclusively, so no buffer is half made, or made after
+// its files were removed, when the process ends.
+var creating sync.RWMutex
+
 // cleanupOnInterrupt makes a fuzz worker remove its own buffer files when
 // the go command interrupts it. At the end of -fuzztime the coordinator
 // closes a worker's input and waits a second for it; a worker still inside
-// an iteration then gets SIGINT, and dies with the iteration's buffer
-// still in /dev/shm. The handler removes this process's files and dies of
-// SIGINT as it would have (the coordinator tells an interrupt from a
-// crash by the signal). stop ends the handler before goleak looks.
+// an iteration then gets SIGINT, and would die with the iteration's buffer
+// still in /dev/shm. The handler waits for any buffer being created,
+// removes this process's files and dies. stop ends the handler before
+// goleak looks.
 func cleanupOnInterrupt() (stop func()) {
 	sig := make(chan os.Signal, 1)
 	done := make(chan struct{})
@@ -126,15 +133,23 @@ func cleanupOnInterrupt() (stop func()) {
 		defer close(finished)
 		select {
 		case <-sig:
+			creating.Lock() // never unlocked: nothing more is created
 			for _, f := range ourFiles() {
 				if ownerPID(f) == os.Getpid() {
 					os.Remove(f)
 				}
 			}
 			os.Remove(workerLog(os.Getpid())) // an interrupt is not a crash
+			// Die of SIGINT, as without the handler: the coordinator
+			// tells an interrupt from a crash by it. A process that
+			// started with SIGINT ignored (a background job) does not
+			// die of it; exit then (not with 0, which -test.paniconexit0
+			// turns into a panic). The coordinator accepts any exit
+			// from a worker it interrupted.
 			signal.Reset(os.Interrupt)
 			_ = unix.Kill(os.Getpid(), unix.SIGINT)
-			select {} // the signal ends the process
+			time.Sleep(100 * time.Millisecond)
+			os.Exit(1)
 		case <-done:
 		}
 	}()
