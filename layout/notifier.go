@@ -79,3 +79,18 @@ func (o *OIEB) NotifierWord32(i int) *atomic.Uint32 {
 	words := (*[NotifierWords]atomic.Uint32)(unsafe.Pointer(&o.Reserved[1]))
 	return &words[i]
 }
+
+// BatchedReleaseMark is what a Go reader in the semaphore mode records in
+// Reserved[3] (0x78, reserved_4): "this reader returns space in batches,
+// with atomic adds to payload_free_bytes, and posts sem-r as a wake-up,
+// not once per released frame". The other implementations leave the word
+// 0 (and ignore it). A writer uses it to choose how far to trust
+// payload_free_bytes and the count of sem-r posts (see ring.Writer). In
+// the other notifiers' modes the word belongs to the notifier.
+const BatchedReleaseMark uint64 = 0x5A42_5245_4C45_4153 // "ZBRELEAS"
+
+// BatchedReleases reports whether the reader recorded BatchedReleaseMark
+// in the semaphore mode.
+func (s *Snapshot) BatchedReleases() bool {
+	return s.Reserved[0] == 0 && s.Reserved[3] == BatchedReleaseMark
+}

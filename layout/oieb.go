@@ -43,7 +43,8 @@ type OIEB struct {
 	Reserved             [4]atomic.Uint64
 	// Reserved[0] (0x60) records the reader's notifier; 0 means POSIX
 	// semaphores (the v1 protocol). Reserved[1..3] (0x68-0x7f) belong to
-	// the notifier recorded in Reserved[0].
+	// the notifier recorded in Reserved[0]; in the semaphore mode a Go
+	// reader records BatchedReleaseMark in Reserved[3].
 }
 
 // Field offsets in the OIEB, for code that works with raw bytes.
@@ -109,7 +110,8 @@ func (o *OIEB) SetVersion(v Version) {
 // Init writes a fresh OIEB for blocks of the given sizes: no metadata, an
 // empty ring, no peers, Reserved[0] = notifierWord. The reader calls it on
 // a zero-filled segment before anyone else can see it; ReaderPID is left
-// for the caller to store last.
+// for the caller to store last. In the semaphore mode it records
+// BatchedReleaseMark: the Go reader returns space in batches.
 func (o *OIEB) Init(metadataSize, payloadSize, notifierWord uint64) {
 	o.OIEBSizeField.Store(OIEBSize)
 	o.SetVersion(Version{VersionMajor, VersionMinor, VersionPatch, 0})
@@ -127,6 +129,9 @@ func (o *OIEB) Init(metadataSize, payloadSize, notifierWord uint64) {
 	o.Reserved[0].Store(notifierWord)
 	for i := 1; i < len(o.Reserved); i++ {
 		o.Reserved[i].Store(0)
+	}
+	if notifierWord == 0 {
+		o.Reserved[3].Store(BatchedReleaseMark)
 	}
 }
 

@@ -50,6 +50,14 @@ type interopCase struct {
 	// spaceSemStart, when set, is written into sem-r before the Go writer
 	// connects, as if countless unwaited releases had been posted.
 	spaceSemStart uint32
+	// racyFree makes the C reader return space with a plain load and
+	// store, as the C++ reader does (see zbpeer.c); its final free-bytes
+	// count is then meaningless and not checked.
+	racyFree bool
+	// releaseLate makes the C reader move read_pos and read_count when it
+	// reads a frame and return its space after checking it, as the C++
+	// reader does.
+	releaseLate bool
 }
 
 // interopCases force wrap markers, short tails (with the existing peers'
@@ -190,6 +198,12 @@ func goWriterToCReader(t *testing.T, c interopCase) {
 	if c.metadata != "" {
 		args = append(args, "--expect-metadata", c.metadata)
 	}
+	if c.racyFree {
+		args = append(args, "--racy-free")
+	}
+	if c.releaseLate {
+		args = append(args, "--release-late")
+	}
 	rd := startCReader(t, name, args...)
 	if c.spaceSemStart != 0 {
 		setSemValue(t, semaphore.SpaceName(name), c.spaceSemStart)
@@ -234,7 +248,9 @@ func goWriterToCReader(t *testing.T, c interopCase) {
 		}
 	}
 	res := rd.WaitOK(c.frames, cPeerSumSizes(c.sizes, c.frames))
-	cPeerCheckDrained(t, res, interopRoundedRing(c.payloadSize))
+	if !c.racyFree {
+		cPeerCheckDrained(t, res, interopRoundedRing(c.payloadSize))
+	}
 	closed = true
 	if err := w.Close(); err != nil {
 		t.Errorf("Writer.Close after the C reader left: %v", err)
@@ -284,6 +300,31 @@ func TestInteropManyFrames(t *testing.T) {
 		c.check(t)
 		goWriterToCReader(t, c)
 	})
+}
+
+// TestInteropRacyFreeBytesReader pairs the Go writer with a reader that
+// returns space the way the C++ reader does: payload_free_bytes += T as a
+// plain load and store, against which the writer's atomic subtract is
+// sometimes lost, so the field overstates the free space. A writer that
+// trusted it would write a lap ahead over unread frames, and one that
+// trusted the positions would overwrite the frame the reader is checking
+// when, like the C++ reader, it moves them before it returns the space
+// ("late"); the C reader then fails its sequence or payload check. The Go
+// writer counts the reader's sem-r posts instead (ring/releases.go).
+func TestInteropRacyFreeBytesReader(t *testing.T) {
+	sizes64, sizes8 := []int{5001, 6537, 77, 7777, 1, 16368}, []int{1000, 24, 1500, 333}
+	for _, c := range []interopCase{
+		{name: "64KiB", payloadSize: 64 << 10, sizes: sizes64, frames: 40000, racyFree: true},
+		{name: "8KiB", payloadSize: 8 << 10, sizes: sizes8, frames: 40000, racyFree: true},
+		{name: "64KiB-late", payloadSize: 64 << 10, sizes: sizes64, frames: 40000, racyFree: true, releaseLate: true},
+		{name: "8KiB-late", payloadSize: 8 << 10, sizes: sizes8, frames: 40000, racyFree: true, releaseLate: true},
+		{name: "8KiB-late-atomic", payloadSize: 8 << 10, sizes: sizes8, frames: 20000, releaseLate: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.check(t)
+			goWriterToCReader(t, c)
+		})
+	}
 }
 
 // TestInteropSpaceSemaphoreNearMax starts the C reader's sem-r ten posts

@@ -38,6 +38,8 @@ func TestOIEBAfterEachOperation(t *testing.T) {
 		MetadataSize: 128, MetadataFreeBytes: 128,
 		PayloadSize: 1024, PayloadFreeBytes: 1024,
 		ReaderPID: pid, WriterPID: pid,
+		// The semaphore mode's Go reader marks its batched releases.
+		Reserved: [4]uint64{3: layout.BatchedReleaseMark},
 	}
 	check := func(step string) {
 		t.Helper()

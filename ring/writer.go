@@ -45,6 +45,9 @@ type Writer struct {
 	spaceReady func() bool
 	closed     bool
 	reader     proc.Peer // the reader, by PID and start time
+	// track follows a foreign reader's releases by its sem-r posts (see
+	// releaseTrack); nil for a Go reader and in the Go-only modes.
+	track *releaseTrack
 }
 
 // Connect opens the buffer name as its writer. It fails with
@@ -128,7 +131,10 @@ func (w *Writer) connect() error {
 	w.writePos = snap.PayloadWritePos
 	w.writtenCount = snap.PayloadWrittenCount
 	w.seq = 1
-	w.spaceReady = func() bool { return w.oieb.PayloadFreeBytes.Load() >= w.needSpace }
+	w.spaceReady = func() bool { return w.free() >= w.needSpace }
+	if sp, ok := n.(spacePoster); ok && !snap.BatchedReleases() {
+		w.startTrack(sp)
+	}
 	seg.Prefault(true)
 
 	// Last, and only if nobody beat us to it: record our PID. A connect
@@ -289,6 +295,9 @@ func (w *Writer) Commit() error {
 	w.writePos = w.resPos + w.resSpan
 	w.writtenCount += w.resMarkers + 1
 	w.seq++
+	if w.track != nil {
+		w.track.wrote()
+	}
 	// Take the space before publishing, so the reader's release can never
 	// push free bytes past the ring's size; the written count is stored
 	// last because conditional notifiers treat it as "frame available".
@@ -301,10 +310,60 @@ func (w *Writer) Commit() error {
 	return nil
 }
 
+// startTrack starts following a foreign reader's releases. The post
+// count is taken before the positions, so that a release in between is
+// counted rather than lost.
+func (w *Writer) startTrack(sp spacePoster) {
+	base := sp.SpacePosts()
+	readPos := w.oieb.PayloadReadPos.Load()
+	read := w.oieb.PayloadReadCount.Load()
+	unread := uint64(0)
+	if read < w.writtenCount {
+		unread = w.writtenCount - read
+	}
+	w.track = startReleaseTrack(w.ring, readPos, unread, sp)
+	if w.track != nil {
+		w.track.counted = base
+	}
+}
+
+// free is the space the writer may use: payload_free_bytes, but never
+// more than the read and write positions leave between them.
+//
+// The protocol has both sides update payload_free_bytes with atomic adds;
+// the C++ reader does a plain `+=`, and a subtract of ours that
+// lands inside it is lost, so the field can overstate the free space and
+// a writer trusting it would write a lap ahead over unread frames. The
+// positions are each written by one side only and cannot lose updates.
+// The bytes from write_pos round to read_pos are free, except when the
+// two are equal: then the ring is empty if the reader has read every
+// frame written (read_count ≥ written_count, both counting wrap
+// markers), else full. Loads of read_pos and read_count that straddle a
+// reader's update only ever understate the space, and so does a Go
+// reader, which publishes read_pos as it reads but returns space as
+// frames are released. For a reader of the other implementations the
+// release track (see releaseTrack) bounds it further, so that a frame the
+// reader holds is not overwritten either.
+func (w *Writer) free() uint64 {
+	fb := w.oieb.PayloadFreeBytes.Load()
+	rc := w.oieb.PayloadReadCount.Load()
+	rp := w.oieb.PayloadReadPos.Load() % w.size
+	used := (w.writePos%w.size + w.size - rp) % w.size
+	if used == 0 && rc < w.writtenCount {
+		used = w.size
+	}
+	free := min(fb, w.size-used)
+	if w.track != nil {
+		w.track.advance(w.ring)
+		free = min(free, w.track.free(w.size, w.writePos))
+	}
+	return free
+}
+
 // waitSpace blocks until the ring has need free bytes, in liveness-interval
 // slices, checking the reader at each.
 func (w *Writer) waitSpace(need uint64) error {
-	if free := w.oieb.PayloadFreeBytes.Load(); free >= need {
+	if free := w.free(); free >= need {
 		w.freeBytes = free
 		return nil
 	}
@@ -317,13 +376,13 @@ func (w *Writer) waitSpace(need uint64) error {
 				return err
 			}
 			return fmt.Errorf("%w: %d bytes needed, %d free after %v", ErrBufferFull, need,
-				w.oieb.PayloadFreeBytes.Load(), w.opts.writeTimeout)
+				w.free(), w.opts.writeTimeout)
 		}
 		ok, err := w.notifier.WaitSpace(w.spaceReady, min(left, w.opts.liveness))
 		if err != nil {
 			return fmt.Errorf("zerobuffer: wait for space: %w", err)
 		}
-		if free := w.oieb.PayloadFreeBytes.Load(); free >= need {
+		if free := w.free(); free >= need {
 			w.freeBytes = free
 			return nil
 		}

@@ -503,7 +503,11 @@ func (r *inspectReport) text(withTime bool) string {
 		}
 		line("reader", "%s", pidText(x.ReaderPID, x.ReaderStatus))
 		line("writer", "%s", pidText(x.WriterPID, x.WriterStatus))
-		line("notifier", "%s (reserved %#x %#x %#x %#x)", x.Notifier, x.Reserved[0], x.Reserved[1], x.Reserved[2], x.Reserved[3])
+		batched := ""
+		if x.Reserved[0] == 0 && x.Reserved[3] == layout.BatchedReleaseMark {
+			batched = ", space returned in batches (a Go reader)"
+		}
+		line("notifier", "%s%s (reserved %#x %#x %#x %#x)", x.Notifier, batched, x.Reserved[0], x.Reserved[1], x.Reserved[2], x.Reserved[3])
 	}
 	if r.LockPath != "" {
 		var lock string

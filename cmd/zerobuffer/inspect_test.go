@@ -208,7 +208,7 @@ func TestInspectLive(t *testing.T) {
 		fmt.Sprintf("utilisation %.1f %% (healthy)", float64(s.PayloadSize-s.PayloadFreeBytes)*100/float64(s.PayloadSize)),
 		fmt.Sprintf("reader      PID %d (alive)", pid),
 		fmt.Sprintf("writer      PID %d (alive)", pid),
-		"notifier    semaphore (reserved 0x0 0x0 0x0 0x0)",
+		"notifier    semaphore, space returned in batches (a Go reader) (reserved 0x0 0x0 0x0 0x5a4252454c454153)",
 		"/tmp/zerobuffer/" + name + ".lock: held (a live reader)",
 		"validation  OK",
 	} {

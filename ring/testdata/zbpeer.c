@@ -35,7 +35,19 @@
  *     writes a wrap marker only when at least 16 bytes remain, so it leaves
  *     1..15-byte "short tails" without a marker;
  *   - the reader does not tolerate a short tail: reaching one is an error
- *     ("ERROR short tail at R").
+ *     ("ERROR short tail at R");
+ *   - with --racy-free, the reader adds released bytes to payload_free_bytes
+ *     as the C++ reader does: a plain load and store, not an atomic add.
+ *     A writer's atomic subtract that lands between the two is lost and
+ *     the field overstates the free space. (The C++ reader compiles its
+ *     `+=` to one unlocked add; here the load and the store are a few
+ *     hundred cycles apart, so that a test meets in seconds the lost
+ *     update the real peer meets every few thousand frames under load.)
+ *   - with --release-late, the reader moves read_pos and read_count as
+ *     soon as it has a frame's header, and returns the frame's space and
+ *     posts sem-r only after checking its payload, as the C++ reader does
+ *     (its frames return their space when the caller drops them): the
+ *     positions then run ahead of the space returned.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -274,6 +286,8 @@ struct args {
 	const char *metadata;        /* writer: --metadata */
 	const char *expect_metadata; /* reader: --expect-metadata */
 	int64_t timeout_ms;
+	int racy_free;    /* reader: --racy-free */
+	int release_late; /* reader: --release-late */
 };
 
 __attribute__((noreturn))
@@ -282,7 +296,7 @@ static void usage(const char *msg)
 	fprintf(stdout, "ERROR usage: %s\n", msg);
 	fputs("usage: zbpeer reader NAME [--payload-size P] [--metadata-size M] "
 	      "[--frames N] [--sizes a,b,c] [--expect-metadata STR] "
-	      "[--timeout-ms T]\n"
+	      "[--timeout-ms T] [--racy-free] [--release-late]\n"
 	      "       zbpeer writer NAME [--frames N] [--sizes a,b,c] "
 	      "[--metadata STR] [--timeout-ms T]\n",
 	      stderr);
@@ -344,6 +358,8 @@ static void parse_args(struct args *a, int argc, char **argv, int reader)
 	a->metadata = NULL;
 	a->expect_metadata = NULL;
 	a->timeout_ms = 5000;
+	a->racy_free = 0;
+	a->release_late = 0;
 	if (argc < 3)
 		usage("missing NAME");
 	a->name = argv[2];
@@ -353,6 +369,14 @@ static void parse_args(struct args *a, int argc, char **argv, int reader)
 	for (int i = 3; i < argc; i++) {
 		const char *o = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (reader && strcmp(o, "--racy-free") == 0) {
+			a->racy_free = 1;
+			continue;
+		}
+		if (reader && strcmp(o, "--release-late") == 0) {
+			a->release_late = 1;
+			continue;
+		}
 		if (v == NULL)
 			usage("option without a value");
 		if (reader && strcmp(o, "--payload-size") == 0)
@@ -384,6 +408,21 @@ static void parse_args(struct args *a, int argc, char **argv, int reader)
 }
 
 /* ---------------------------------------------------------------- reader */
+
+/* Returns n released bytes to payload_free_bytes: atomically, or (racy)
+ * as the C++ reader does, a plain load and a plain store with a gap. */
+static void free_bytes_add(uint64_t n, int racy)
+{
+	if (!racy) {
+		ADD(payload_free_bytes, n);
+		return;
+	}
+	volatile uint64_t *f = &g.oieb->payload_free_bytes;
+	uint64_t v = *f;
+	for (volatile int i = 0; i < 200; i++)
+		;
+	*f = v + n;
+}
 
 /* Reads the frame header at ring offset r into *size and *seq. Like the
  * C++ reader, a tail too short for a header is not tolerated. */
@@ -508,7 +547,7 @@ static int run_reader(struct args *a)
 		uint64_t size, seq;
 		read_header(ring, P, R, &size, &seq);
 		if (size == 0) {
-			ADD(payload_free_bytes, P - R);
+			free_bytes_add(P - R, a->racy_free);
 			R = 0;
 			ST(payload_read_pos, R);
 			ADD(payload_read_count, 1);
@@ -525,6 +564,14 @@ static int run_reader(struct args *a)
 		if (size > P || R + HEADER_SIZE + size > P)
 			die(2, "corrupt frame %llu: payload_size %llu at %llu exceeds "
 			    "ring of %llu", (ull)k, (ull)size, (ull)R, (ull)P);
+
+		/* --release-late: the position moves now, the space later. */
+		uint64_t T = HEADER_SIZE + size;
+		if (a->release_late) {
+			uint64_t next = R + T == P ? 0 : R + T;
+			ST(payload_read_pos, next);
+			ADD(payload_read_count, 1);
+		}
 
 		/* Verify the payload. */
 		uint64_t want = a->sizes[k % a->nsizes];
@@ -563,13 +610,14 @@ static int run_reader(struct args *a)
 		}
 
 		/* 4-5. Release. */
-		uint64_t T = HEADER_SIZE + size;
-		ADD(payload_free_bytes, T);
+		free_bytes_add(T, a->racy_free);
 		R += T;
 		if (R == P)
 			R = 0;
-		ST(payload_read_pos, R);
-		ADD(payload_read_count, 1);
+		if (!a->release_late) {
+			ST(payload_read_pos, R);
+			ADD(payload_read_count, 1);
+		}
 		if (sem_post(g.semr) != 0)
 			die(2, "sem_post: %s", strerror(errno));
 	}

@@ -46,6 +46,9 @@ type Notifier struct {
 	space *Sem // SpaceName: reader posts, writer waits
 	spin  time.Duration
 	held  uint32 // data posts taken from the semaphore, not yet handed out
+	// spaceTaken counts the space posts this (writer) side consumed: by
+	// waiting and by draining. See SpacePosts.
+	spaceTaken uint64
 }
 
 // New returns a Notifier that is not yet attached to a buffer; the ring
@@ -150,9 +153,22 @@ func (n *Notifier) PostData() error {
 	// One load per frame; the line is only written when the reader
 	// posts, which our own reader does only when the value is 0.
 	if n.space.Value() > drainAbove {
-		n.space.Drain(drainAbove)
+		n.spaceTaken += uint64(n.space.Drain(drainAbove))
 	}
 	return n.data.Post()
+}
+
+// SpacePosts is the number of posts the space semaphore has had since this
+// side opened it: those it consumed and those still there. A reader that
+// follows the protocol posts once per released frame, so a writer can
+// count the frames it has released (ring.Writer does, for readers of the
+// other implementations). A post racing the call may be missed: the count
+// is never ahead.
+func (n *Notifier) SpacePosts() uint64 {
+	if n.space == nil {
+		return n.spaceTaken
+	}
+	return n.spaceTaken + uint64(n.space.Value())
 }
 
 // drainAbove is the most tokens the writer leaves in the space semaphore.
@@ -164,7 +180,11 @@ func (n *Notifier) WaitSpace(_ func() bool, timeout time.Duration) (bool, error)
 	if n.space == nil {
 		return false, ErrClosed
 	}
-	return n.space.Wait(timeout)
+	ok, err := n.space.Wait(timeout)
+	if ok {
+		n.spaceTaken++
+	}
+	return ok, err
 }
 
 // PostSpace signals one released frame — unless the semaphore already
