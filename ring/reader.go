@@ -32,8 +32,15 @@ type Reader struct {
 
 	// Reader-owned state, kept here and published to the OIEB in batches
 	// (see flush).
-	readPos      uint64
-	readCount    uint64
+	readPos   uint64 // the next header to read
+	readCount uint64 // items read (frames and wrap markers)
+	// The release point: where the oldest item whose space is not back
+	// yet starts, and the items before it. This, not the read position,
+	// is what the OIEB's read_pos and read_count show, so that a writer
+	// deciding from the positions (the C++ writer does) never reuses a
+	// frame the caller still holds.
+	relPos       uint64
+	relCount     uint64
 	expectedSeq  uint64
 	knownWritten uint64 // the written count last loaded from the OIEB
 	unpublished  uint64 // bytes released but not yet added to the OIEB
@@ -56,6 +63,8 @@ type Reader struct {
 // pendingSpan is a held frame's span, or a wasted tail behind held frames.
 type pendingSpan struct {
 	size     uint64
+	end      uint64 // the ring offset after it
+	items    uint64 // 1 for a frame or a wrap marker's tail, 0 for a short tail
 	released bool
 }
 
@@ -318,7 +327,7 @@ func (r *Reader) takeFrame() (Frame, error) {
 	if r.size-pos < layout.FrameHeaderSize {
 		// A tail too short for a header: the writer wrapped without a
 		// marker (the C++/C# writers do). Reclaim it and go to 0.
-		r.reclaimTail(r.size - pos)
+		r.reclaimTail(r.size-pos, 0)
 		pos = 0
 	}
 	h, _ := layout.ParseFrameHeader(r.ring[pos:])
@@ -326,7 +335,7 @@ func (r *Reader) takeFrame() (Frame, error) {
 		if pos == 0 {
 			return Frame{}, r.poison(&CorruptionError{Offset: pos, RingSize: r.size, Why: "wrap marker at the start of the ring"})
 		}
-		r.reclaimTail(r.size - pos)
+		r.reclaimTail(r.size-pos, 1)
 		r.readCount++
 		pos = 0
 		h, _ = layout.ParseFrameHeader(r.ring[pos:])
@@ -352,7 +361,7 @@ func (r *Reader) takeFrame() (Frame, error) {
 	r.expectedSeq = h.SequenceNumber + 1
 
 	slot := r.pendTail
-	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span}
+	r.pending[slot&uint64(len(r.pending)-1)] = pendingSpan{size: span, end: r.readPos, items: 1}
 	r.pendTail++
 	return Frame{r: r, data: r.ring[start:end:end], seq: h.SequenceNumber, slot: slot}, nil
 }
@@ -362,17 +371,16 @@ func (r *Reader) poison(err error) error {
 	return err
 }
 
-// reclaimTail returns a wasted tail to the writer: at once when no frame
-// is held, else after the frames before it are released.
-func (r *Reader) reclaimTail(n uint64) {
-	if n == 0 {
-		return
-	}
+// reclaimTail returns a wasted tail of n bytes (behind a wrap marker when
+// items is 1) to the writer: at once when no frame is held, else after
+// the frames before it are released.
+func (r *Reader) reclaimTail(n, items uint64) {
 	if r.pendHead == r.pendTail {
 		r.unpublished += n
+		r.relPos, r.relCount = 0, r.relCount+items
 		return
 	}
-	r.pending[r.pendTail&uint64(len(r.pending)-1)] = pendingSpan{size: n, released: true}
+	r.pending[r.pendTail&uint64(len(r.pending)-1)] = pendingSpan{size: n, end: 0, items: items, released: true}
 	r.pendTail++
 }
 
@@ -401,6 +409,7 @@ func (r *Reader) release(slot uint64) error {
 			break
 		}
 		r.unpublished += e.size
+		r.relPos, r.relCount = e.end, r.relCount+e.items
 		r.pendHead++
 	}
 	r.releases++
@@ -425,11 +434,12 @@ const unflushedWait = 50 * time.Microsecond
 
 // needsFlush reports whether the OIEB lags the reader.
 func (r *Reader) needsFlush() bool {
-	return r.unpublished != 0 || r.oieb.PayloadReadCount.Load() != r.readCount
+	return r.unpublished != 0 || r.oieb.PayloadReadCount.Load() != r.relCount
 }
 
-// flush publishes the reader's progress: its position and count, and the
-// bytes released since the last flush, then posts once. The reader
+// flush publishes the reader's progress: its release point (as read_pos
+// and read_count: frames still held are not behind it), and the bytes
+// released since the last flush, then posts once. The reader
 // flushes when the bytes reach flushAt, when the writer is seen waiting,
 // and early in any wait of its own (see waitData); in between, a reader streaming small frames
 // writes nothing to the cache lines the writer writes, which is most of
@@ -440,8 +450,8 @@ func (r *Reader) flush() error {
 	if r.oieb == nil {
 		return nil
 	}
-	r.oieb.PayloadReadPos.Store(r.readPos)
-	r.oieb.PayloadReadCount.Store(r.readCount)
+	r.oieb.PayloadReadPos.Store(r.relPos)
+	r.oieb.PayloadReadCount.Store(r.relCount)
 	if r.unpublished == 0 {
 		return nil
 	}

@@ -115,18 +115,24 @@ func TestFramesReleasedOutOfOrder(t *testing.T) {
 		require.NoError(t, err)
 		frames = append(frames, f)
 	}
-	free := func() uint64 { return r.OIEB().PayloadFreeBytes.Load() }
+	o := r.OIEB()
+	free := func() uint64 { return o.PayloadFreeBytes.Load() }
 	base := free()
 	for _, step := range []struct {
 		release int
-		freed   uint64
-	}{{2, 0}, {1, 0}, {0, 3 * 116}, {5, 3 * 116},
+		freed   uint64 // bytes returned so far
+		back    uint64 // frames returned so far
+	}{{2, 0, 0}, {1, 0, 0}, {0, 3 * 116, 3}, {5, 3 * 116, 3},
 		// Frame 3 alone is under the 256-byte flush threshold of a
 		// 4096-byte ring: it is returned with frames 4 and 5.
-		{3, 3 * 116}, {4, 6 * 116}} {
+		{3, 3 * 116, 3}, {4, 6 * 116, 6}} {
 		require.NoError(t, checkPattern(frames[step.release].Bytes(), step.release), "held frames keep their bytes")
 		require.NoError(t, frames[step.release].Release())
 		assert.Equal(t, base+step.freed, free(), "after releasing frame %d", step.release)
+		// read_pos and read_count stop at the oldest held frame, so that
+		// a writer deciding from positions (the C++ one) leaves it alone.
+		assert.Equal(t, step.freed, o.PayloadReadPos.Load(), "read_pos after releasing frame %d", step.release)
+		assert.Equal(t, step.back, o.PayloadReadCount.Load(), "read_count after releasing frame %d", step.release)
 	}
 }
 
