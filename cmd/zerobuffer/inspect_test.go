@@ -317,6 +317,7 @@ func TestInspectDeadPeers(t *testing.T) {
 		rep.WriterPID != dead || rep.WriterStatus != "dead" || rep.WriterAlive || rep.LockExists || rep.LockHeld || !rep.Valid {
 		t.Errorf("JSON: %+v %+v", rep, rep.InspectOIEB)
 	}
+	checkUnchanged(t, name, before)
 
 	o.WriterPID.Store(0)
 	before = segmentBytes(t, name)
