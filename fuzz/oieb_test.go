@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 // alignedBytes returns n zero bytes on an 8-byte boundary, as a mapping
@@ -49,7 +50,7 @@ func FuzzOIEBValidate(f *testing.F) {
 		o.PayloadWrittenCount.Store(9)
 		o.PayloadReadCount.Store(8)
 	}), uint64(128+64+1024))
-	f.Add(oiebBytes(64, 1024, func(o *layout.OIEB) { o.Reserved[0].Store(layout.NotifierWord(layout.NotifierBackoff, 1000)) }), uint64(4096))
+	f.Add(oiebBytes(64, 1024, func(o *layout.OIEB) { o.Reserved[0].Store(spin.BackoffKind.Word(1000)) }), uint64(4096))
 	f.Add(oiebBytes(64, 1024, func(o *layout.OIEB) { o.SetVersion(layout.Version{Major: 2}) }), uint64(4096))
 	f.Add(oiebBytes(64, 1024, func(o *layout.OIEB) { o.PayloadSize.Store(^uint64(0)) }), uint64(4096))
 	f.Add(oiebBytes(^uint64(0)-127, 64, nil), ^uint64(0))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
+	"github.com/zerobuffer/zerobuffer-go/sync/futex"
+	"github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 const (
@@ -298,8 +300,8 @@ func writerSeeds() []writerSeed {
 		{0, nil, field(layout.OffWriterPID, 0, 1), nil, frames},
 		{0, nil, field(layout.OffPayloadReadCount, 0, 5), nil, frames},
 		{0, nil, rawPatch(0, 4, []byte{2}), nil, frames},
-		{0, nil, field(layout.OffReserved, 0, layout.NotifierWord(layout.NotifierBackoff, 1<<31)), nil, cat(sizeOp(0, true, 0), sizeOp(0, true, 0))},
-		{0, nil, field(layout.OffReserved, 0, layout.NotifierWord(layout.NotifierFutex, 0)), nil, frames},
+		{0, nil, field(layout.OffReserved, 0, spin.BackoffKind.Word(1<<31)), nil, cat(sizeOp(0, true, 0), sizeOp(0, true, 0))},
+		{0, nil, field(layout.OffReserved, 0, futex.Kind.Word(0)), nil, frames},
 		{1 << cfgNotifier, honest, nil, field(layout.OffPayloadFreeBytes, 0, 0), frames},
 		{2<<cfgNotifier | cfgHold, honest, nil, opPatch(field(layout.OffPayloadFreeBytes, 0, 1<<30)), cat(frames, frames)},
 		{3<<cfgNotifier | 5, honest, field(layout.OffPayloadWritePos, 1, 1), nil, frames},

@@ -6,60 +6,39 @@ import (
 	"unsafe"
 )
 
-// NotifierKind identifies a wait strategy in the word a reader records in
-// OIEB Reserved[0] (offset 0x60, "reserved_1").
-type NotifierKind uint8
-
-// The notifier kinds. Semaphore is the v1 protocol's own and is recorded
-// as the word 0, so a buffer in the default mode is a plain v1 buffer.
-const (
-	NotifierSemaphore NotifierKind = iota
-	NotifierFutex
-	NotifierHybrid
-	NotifierSpin
-	NotifierYield
-	NotifierBackoff
-	notifierKinds
-)
-
-var notifierKindNames = [...]string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"}
-
-// Known reports whether k is one of the kinds above.
-func (k NotifierKind) Known() bool { return k < notifierKinds }
-
-func (k NotifierKind) String() string {
-	if k < notifierKinds {
-		return notifierKindNames[k]
-	}
-	return fmt.Sprintf("notifier(%d)", uint8(k))
-}
-
 // notifierMagic marks a non-zero notifier word as ours: a word that lacks
 // it is garbage (or another implementation's use of reserved_1).
 const notifierMagic = 0x5A
 
-// NotifierWord encodes a kind and its one parameter (its meaning is the
-// kind's: a duration in microseconds, a count) as
+// NotifierWord encodes a notifier's kind number and its one parameter (its
+// meaning is the kind's: a duration in microseconds, a count) as the word
+// a reader records in OIEB Reserved[0] (offset 0x60, "reserved_1"):
 //
 //	bits 0-7    kind
 //	bits 8-39   parameter
+//	bits 40-55  0
 //	bits 56-63  0x5A
 //
-// The semaphore kind is always the word 0.
-func NotifierWord(kind NotifierKind, param uint32) uint64 {
-	if kind == NotifierSemaphore {
+// Kind 0 is the v1 protocol's notifier (POSIX semaphores) and is always
+// the word 0, whatever the parameter, so a buffer in the default mode is a
+// plain v1 buffer. Which strategy a kind number stands for is not the
+// layout's business: see package notify.
+func NotifierWord(kind uint8, param uint32) uint64 {
+	if kind == 0 {
 		return 0
 	}
 	return uint64(notifierMagic)<<56 | uint64(param)<<8 | uint64(kind)
 }
 
-// ParseNotifierWord decodes a word written by NotifierWord.
-func ParseNotifierWord(w uint64) (NotifierKind, uint32, error) {
+// ParseNotifierWord decodes a word written by NotifierWord into its kind
+// and parameter. A word that NotifierWord cannot have written is an error
+// matching ErrCorrupt.
+func ParseNotifierWord(w uint64) (kind uint8, param uint32, err error) {
 	if w == 0 {
-		return NotifierSemaphore, 0, nil
+		return 0, 0, nil
 	}
-	kind := NotifierKind(w)
-	if w>>56 != notifierMagic || w>>40&0xffff != 0 || kind == NotifierSemaphore || kind >= notifierKinds {
+	kind = uint8(w)
+	if w>>56 != notifierMagic || w>>40&0xffff != 0 || kind == 0 {
 		return 0, 0, corrupt("reserved_1", w, 0, "not a notifier word (kind in bits 0-7, parameter in 8-39, 0x5A in 56-63)")
 	}
 	return kind, uint32(w >> 8), nil

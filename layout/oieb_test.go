@@ -84,7 +84,7 @@ func TestInit(t *testing.T) {
 	mem := alignedBytes(layout.OIEBSize)
 	dirty(mem)
 	o := mustView(t, mem)
-	word := layout.NotifierWord(layout.NotifierFutex, 0x1234)
+	word := layout.NotifierWord(1, 0x1234)
 	o.Init(256, 4096, word)
 
 	u64 := func(off int) uint64 { return binary.LittleEndian.Uint64(mem[off:]) }

@@ -74,8 +74,8 @@ func TestValidateAcceptsValid(t *testing.T) {
 		{"PIDs and reserved_2..4 are not looked at", func(s *layout.Snapshot) {
 			s.WriterPID, s.ReaderPID, s.Reserved = ^uint64(0), ^uint64(0), [4]uint64{0, 2, 3, 4}
 		}, testMapping},
-		{"a notifier word in reserved_1", func(s *layout.Snapshot) {
-			s.Reserved[0] = layout.NotifierWord(layout.NotifierSpin, 77)
+		{"a notifier word in reserved_1, of any kind", func(s *layout.Snapshot) {
+			s.Reserved[0] = layout.NotifierWord(200, 77)
 		}, testMapping},
 	}
 	for _, tt := range tests {

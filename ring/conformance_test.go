@@ -59,7 +59,7 @@ func newConfEnvWindow(t *testing.T, notifier string, window uint64) *confEnv {
 	e.seg, err = shm.Create(e.name, layout.OIEBSize+confWindow*confSlot, 0o600)
 	require.NoError(t, err)
 	e.o, _ = layout.View(e.seg.Data)
-	e.o.Init(0, confWindow*confSlot, n.Kind())
+	e.o.Init(0, confWindow*confSlot, n.Word())
 	e.o.PayloadFreeBytes.Store(window)
 	e.payload = e.seg.Data[layout.OIEBSize:]
 	require.NoError(t, n.Create(e.name, e.o, 0o600))

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 	"github.com/zerobuffer/zerobuffer-go/sync/futex"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 	"github.com/zerobuffer/zerobuffer-go/sync/spin"
@@ -24,7 +24,7 @@ func TestWriterAdoptsTheReadersNotifier(t *testing.T) {
 			r, err := NewReader(buf, Config{PayloadSize: 4096}, WithNotifier(n))
 			require.NoError(t, err)
 			defer r.Close()
-			assert.Equal(t, n.Kind(), r.OIEB().Reserved[0].Load(), "the reader records its notifier")
+			assert.Equal(t, n.Word(), r.OIEB().Reserved[0].Load(), "the reader records its notifier")
 			assert.Equal(t, name, NotifierName(r.OIEB().Reserved[0].Load()))
 			_, semErr := os.Stat("/dev/shm/sem." + semaphore.DataName(buf))
 			if name == "semaphore" {
@@ -35,7 +35,7 @@ func TestWriterAdoptsTheReadersNotifier(t *testing.T) {
 
 			w, err := Connect(buf)
 			require.NoError(t, err)
-			assert.Equal(t, n.Kind(), w.notifier.Kind(), "the writer adopted kind and parameters")
+			assert.Equal(t, n.Word(), w.notifier.Word(), "the writer adopted kind and parameters")
 			done := make(chan error, 1)
 			go func() { done <- errors.Join(writeFrames(w, 50, cycleSizes(10, 1000, 3000)), w.Close()) }()
 			require.NoError(t, readAll(50, cycleSizes(10, 1000, 3000))(r))
@@ -46,9 +46,9 @@ func TestWriterAdoptsTheReadersNotifier(t *testing.T) {
 
 func TestNotifierParametersTravel(t *testing.T) {
 	for _, n := range []Notifier{futex.NewHybrid(123 * time.Microsecond), spin.NewYield(77), spin.NewBackoff(0, 0, 0, 5*time.Millisecond)} {
-		got, err := NotifierFromWord(n.Kind())
+		got, err := NotifierFromWord(n.Word())
 		require.NoError(t, err)
-		assert.Equal(t, n.Kind(), got.Kind())
+		assert.Equal(t, n.Word(), got.Word())
 	}
 }
 
@@ -65,6 +65,8 @@ func TestForcedNotifierMismatch(t *testing.T) {
 			defer r.Close()
 			_, err = Connect(buf, WithNotifier(wn))
 			require.ErrorIs(t, err, ErrNotifierMismatch)
+			assert.Contains(t, err.Error(), "uses notifier "+notify.Describe(rn.Word())+", this writer "+notify.Describe(wn.Word()),
+				"the error names both sides' kinds")
 			assert.Zero(t, r.OIEB().WriterPID.Load(), "a refused writer leaves no PID")
 		})
 	}
@@ -78,7 +80,7 @@ func TestForcedNotifierMismatch(t *testing.T) {
 	require.NoError(t, w.Close())
 }
 
-func TestUnknownNotifierWordIsCorrupt(t *testing.T) {
+func TestUnknownNotifierWords(t *testing.T) {
 	buf := uniqueName(t)
 	r, err := NewReader(buf, Config{PayloadSize: 4096})
 	require.NoError(t, err)
@@ -86,9 +88,12 @@ func TestUnknownNotifierWordIsCorrupt(t *testing.T) {
 	r.OIEB().Reserved[0].Store(7)
 	_, err = Connect(buf)
 	require.ErrorIs(t, err, ErrCorrupt)
-	r.OIEB().Reserved[0].Store(layout.NotifierWord(layout.NotifierKind(99), 0)&^0xff | 99)
+	r.OIEB().Reserved[0].Store(notify.Kind(0).Word(0) | 0x5a<<56)
 	_, err = Connect(buf)
-	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorIs(t, err, ErrCorrupt, "the magic with kind 0")
+	r.OIEB().Reserved[0].Store(notify.Kind(99).Word(0))
+	_, err = Connect(buf)
+	require.ErrorIs(t, err, ErrNotifierUnavailable, "well formed, but of a kind this build does not know")
 	_, err = NewNotifier("carrier-pigeon")
 	require.ErrorIs(t, err, ErrNotifierMismatch)
 }

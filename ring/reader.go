@@ -11,6 +11,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/internal/proc"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
@@ -88,6 +89,9 @@ func NewReader(name string, cfg Config, opts ...Option) (*Reader, error) {
 	if o.notifier == nil {
 		o.notifier = semaphore.New()
 	}
+	if _, _, err := notify.ParseWord(o.notifier.Word()); err != nil {
+		return nil, fmt.Errorf("%w: the notifier %T records %#x, which is not a notifier word", ErrInvalidConfig, o.notifier, o.notifier.Word())
+	}
 
 	_ = CleanupStale() // best effort: another process's leftovers must not stop us
 	lock, err := acquireLock(name, o.perm)
@@ -121,7 +125,7 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 		return err
 	}
 	seg.Prefault(true)
-	r.oieb.Init(mdSize, plSize, r.notifier.Kind())
+	r.oieb.Init(mdSize, plSize, r.notifier.Word())
 	r.metadata = seg.Data[layout.OIEBSize : layout.OIEBSize+mdSize : layout.OIEBSize+mdSize]
 	r.ring = seg.Data[layout.PayloadOffset(mdSize):layout.SegmentSize(mdSize, plSize):layout.SegmentSize(mdSize, plSize)]
 	r.size = plSize

@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
@@ -8,68 +9,74 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zerobuffer/zerobuffer-go/internal/registry"
-	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
+	"github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
-
-// withoutKinds makes kinds look unlinked for the rest of the test.
-func withoutKinds(t *testing.T, kinds ...layout.NotifierKind) {
-	prev := lookupKind
-	lookupKind = func(k layout.NotifierKind) (registry.Entry, bool) {
-		for _, gone := range kinds {
-			if k == gone {
-				return registry.Entry{}, false
-			}
-		}
-		return prev(k)
-	}
-	t.Cleanup(func() { lookupKind = prev })
-}
 
 func TestEveryKindIsRegisteredInThisTestBinary(t *testing.T) {
 	assert.Equal(t, []string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"}, NotifierNames())
 	for _, name := range NotifierNames() {
 		n, err := NewNotifier(name)
 		require.NoError(t, err)
-		assert.Equal(t, name, NotifierName(n.Kind()))
-		back, err := NotifierFromWord(n.Kind())
+		assert.Equal(t, name, NotifierName(n.Word()))
+		back, err := NotifierFromWord(n.Word())
 		require.NoError(t, err, name)
-		assert.Equal(t, n.Kind(), back.Kind())
+		assert.Equal(t, n.Word(), back.Word())
 	}
 }
 
+// outsider is a strategy nobody registered in this program: the busy
+// spinner under an out-of-tree kind number. A reader needs no
+// registration to use it; a writer that would adopt it does.
+type outsider struct{ *spin.Notifier }
+
+func (outsider) Word() uint64 { return notify.Kind(200).Word(0) }
+
 // A writer whose program does not link the reader's notifier package
-// fails to connect, names the package, and leaves the buffer to the next
-// writer.
+// fails to connect, says which kind it lacks, and leaves the buffer to
+// the next writer. (That the message names the package to import for
+// the module's own notifiers is notify's test.)
 func TestConnectWithoutTheReadersNotifierPackage(t *testing.T) {
-	n, err := NewNotifier("hybrid")
-	require.NoError(t, err)
 	buf := uniqueName(t)
-	r, err := NewReader(buf, Config{PayloadSize: 4096}, WithNotifier(n))
+	r, err := NewReader(buf, Config{PayloadSize: 4096}, WithNotifier(outsider{spin.NewBusy()}))
 	require.NoError(t, err)
 	defer r.Close()
 
-	withoutKinds(t, layout.NotifierFutex, layout.NotifierHybrid)
-	assert.Equal(t, []string{"semaphore", "spin", "yield", "backoff"}, NotifierNames())
 	_, err = Connect(buf)
 	require.ErrorIs(t, err, ErrNotifierUnavailable)
 	require.ErrorIs(t, err, ErrNotifierMismatch)
-	assert.Contains(t, err.Error(), `"github.com/zerobuffer/zerobuffer-go/sync/futex"`)
+	assert.Contains(t, err.Error(), "notifier kind 200, defined outside this module, is not registered")
+	assert.Equal(t, 1, strings.Count(err.Error(), "zerobuffer:"), "one prefix: %s", err)
 	assert.Zero(t, r.OIEB().WriterPID.Load(), "a refused writer records no PID")
-	_, err = NewNotifier("futex")
-	require.ErrorIs(t, err, ErrNotifierUnavailable)
+	_, err = NewNotifier("outsider")
+	require.ErrorIs(t, err, ErrNotifierMismatch)
 
-	lookupKind = registry.Lookup // linked again: the next writer connects
-	w, err := Connect(buf)
+	// A writer that brings the strategy along connects.
+	w, err := Connect(buf, WithNotifier(outsider{spin.NewBusy()}))
 	require.NoError(t, err)
 	require.NoError(t, w.WriteFrame([]byte("after")))
 	require.NoError(t, w.Close())
+	f, err := r.ReadFrame(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "after", string(f.Bytes()))
+	f.Release()
 }
 
+// A notifier whose word is not a notifier word cannot create a buffer.
+func TestReaderRefusesAMalformedNotifierWord(t *testing.T) {
+	_, err := NewReader(uniqueName(t), Config{PayloadSize: 4096}, WithNotifier(badWord{spin.NewBusy()}))
+	require.ErrorIs(t, err, ErrInvalidConfig)
+}
+
+type badWord struct{ *spin.Notifier }
+
+func (badWord) Word() uint64 { return 7 }
+
 // TestImportArrows checks DESIGN.md's import rules on the library's
-// packages (test files aside): layout imports nothing of ours; sync/*
-// import layout and internal/, never ring; ring imports layout,
-// internal/ and only sync/semaphore among the notifiers.
+// packages (test files aside): layout imports nothing of ours; notify
+// (the seam) only layout; sync/* import notify, layout and internal/,
+// never ring; ring imports notify, layout, internal/ and only
+// sync/semaphore among the notifiers.
 func TestImportArrows(t *testing.T) {
 	gobin, err := exec.LookPath("go")
 	require.NoError(t, err, "go test runs with the go command on PATH")
@@ -80,12 +87,14 @@ func TestImportArrows(t *testing.T) {
 		switch {
 		case pkg == "layout":
 			return false
+		case pkg == "notify":
+			return imp == "layout"
 		case strings.HasPrefix(pkg, "internal/"):
 			return imp == "layout" || strings.HasPrefix(imp, "internal/")
 		case strings.HasPrefix(pkg, "sync/"):
-			return imp == "layout" || strings.HasPrefix(imp, "internal/")
+			return imp == "notify" || imp == "layout" || strings.HasPrefix(imp, "internal/")
 		case pkg == "ring":
-			return imp == "layout" || strings.HasPrefix(imp, "internal/") || imp == "sync/semaphore"
+			return imp == "notify" || imp == "layout" || strings.HasPrefix(imp, "internal/") || imp == "sync/semaphore"
 		}
 		return true // stress, fuzz and cmd import everything else
 	}

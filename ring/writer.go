@@ -9,6 +9,7 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/internal/proc"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // Writer connects to a buffer a Reader created and writes frames into it.
@@ -95,17 +96,16 @@ func (w *Writer) connect() error {
 		return fmt.Errorf("%w: PID %d writes to %s", ErrWriterAlreadyConnected, snap.WriterPID, w.name)
 	}
 
-	kind := snap.Reserved[0]
+	word := snap.Reserved[0] // well-formed: Validate checked it
 	n := w.opts.notifier
-	switch {
-	case n == nil:
-		if n, err = NotifierFromWord(kind); err != nil {
-			return fmt.Errorf("zerobuffer: buffer %s: %w", w.name, err)
+	if n == nil {
+		if n, err = notify.FromWord(word); err != nil {
+			return fmt.Errorf("%w: buffer %s: %w", ErrNotifierMismatch, w.name, err)
 		}
-	case layout.NotifierKind(n.Kind()) != layout.NotifierKind(kind):
+	} else if theirs, _, _ := notify.ParseWord(word); notifierKind(n) != int(theirs) {
 		// Kinds must agree; parameters (a spin budget) are each side's.
-		return fmt.Errorf("%w: buffer %s uses notifier %s (%#x), this writer %s (%#x)", ErrNotifierMismatch,
-			w.name, NotifierName(kind), kind, NotifierName(n.Kind()), n.Kind())
+		return fmt.Errorf("%w: buffer %s uses notifier %s, this writer %s", ErrNotifierMismatch,
+			w.name, notify.Describe(word), notify.Describe(n.Word()))
 	}
 	if err := n.Open(w.name, w.oieb); err != nil {
 		if errors.Is(err, os.ErrNotExist) {

@@ -63,6 +63,7 @@ import (
 	ifutex "github.com/zerobuffer/zerobuffer-go/internal/futex"
 	"github.com/zerobuffer/zerobuffer-go/internal/pause"
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // DefaultHybridSpin is NewHybrid's budget when given 0; MaxHybridSpin
@@ -92,11 +93,12 @@ type direction struct {
 	closes  *atomic.Uint32 // the posting side's close count
 }
 
-// Notifier waits on futex words in the OIEB. It satisfies ring.Notifier
-// (structurally; this package does not import ring). A Notifier serves one
-// side of one buffer and is used by one goroutine at a time.
+// Notifier waits on futex words in the OIEB. It is a notify.Notifier,
+// registered as "futex" (New, kind 1) and "hybrid" (NewHybrid, kind 2). A
+// Notifier serves one side of one buffer and is used by one goroutine at a
+// time.
 type Notifier struct {
-	kind   layout.NotifierKind
+	kind   notify.Kind
 	spin   time.Duration
 	data   direction
 	space  direction
@@ -106,7 +108,7 @@ type Notifier struct {
 
 // New returns a futex notifier that sleeps as soon as its condition is
 // false (Disruptor's BlockingWaitStrategy, without a lock).
-func New() *Notifier { return &Notifier{kind: layout.NotifierFutex} }
+func New() *Notifier { return &Notifier{kind: Kind} }
 
 // NewHybrid returns a notifier that polls for spin (0: DefaultHybridSpin)
 // before it sleeps on the futex. The budget is recorded in the OIEB, so a
@@ -116,29 +118,30 @@ func NewHybrid(spin time.Duration) *Notifier {
 		spin = DefaultHybridSpin
 	}
 	spin = min(spin, MaxHybridSpin).Truncate(time.Microsecond)
-	return &Notifier{kind: layout.NotifierHybrid, spin: spin}
+	return &Notifier{kind: HybridKind, spin: spin}
 }
 
 // FromWord returns the notifier a recorded OIEB word describes, or false
-// when the word is not a futex or hybrid notifier's.
+// when the word is not a futex or hybrid notifier's. A budget beyond
+// MaxHybridSpin is clamped.
 func FromWord(word uint64) (*Notifier, bool) {
-	kind, param, err := layout.ParseNotifierWord(word)
+	kind, param, err := notify.ParseWord(word)
 	if err != nil {
 		return nil, false
 	}
 	switch kind {
-	case layout.NotifierFutex:
+	case Kind:
 		return New(), param == 0
-	case layout.NotifierHybrid:
+	case HybridKind:
 		return NewHybrid(time.Duration(param) * time.Microsecond), param != 0
 	}
 	return nil, false
 }
 
-// Kind is the word the reader records: the kind, and the hybrid's budget
-// in microseconds.
-func (n *Notifier) Kind() uint64 {
-	return layout.NotifierWord(n.kind, uint32(n.spin/time.Microsecond))
+// Word is what the reader records: the kind, and the hybrid's budget in
+// microseconds.
+func (n *Notifier) Word() uint64 {
+	return n.kind.Word(uint32(n.spin / time.Microsecond))
 }
 
 // Spin is the hybrid's polling budget (0 for New).

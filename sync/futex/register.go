@@ -1,15 +1,30 @@
 package futex
 
 import (
-	"github.com/zerobuffer/zerobuffer-go/internal/registry"
-	"github.com/zerobuffer/zerobuffer-go/layout"
+	"fmt"
+
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
-// init offers the futex and hybrid kinds to a writer that adopts its
-// reader's notifier (see ring.NotifierFromWord).
+// The kind numbers of the futex notifiers (see notify.Kind).
+const (
+	Kind       notify.Kind = 1 // "futex": New
+	HybridKind notify.Kind = 2 // "hybrid": NewHybrid, its budget in µs as the parameter
+)
+
+var _ notify.Notifier = (*Notifier)(nil)
+
+// init registers the strategies "futex" and "hybrid", so that a writer can
+// adopt them from its reader's record (see notify.Register).
 func init() {
-	registry.RegisterFamily(func(w uint64) (any, bool) { return FromWord(w) }, map[layout.NotifierKind]func() any{
-		layout.NotifierFutex:  func() any { return New() },
-		layout.NotifierHybrid: func() any { return NewHybrid(0) },
-	})
+	notify.Register(notify.Strategy{Kind: Kind, Name: "futex", New: func() notify.Notifier { return New() }, FromWord: fromWord})
+	notify.Register(notify.Strategy{Kind: HybridKind, Name: "hybrid", New: func() notify.Notifier { return NewHybrid(0) }, FromWord: fromWord})
+}
+
+func fromWord(w uint64) (notify.Notifier, error) {
+	n, ok := FromWord(w)
+	if !ok {
+		return nil, fmt.Errorf("futex: %#x is not a word New or NewHybrid records", w)
+	}
+	return n, nil
 }

@@ -36,8 +36,8 @@ func WithSpin(d time.Duration) Option {
 }
 
 // Notifier is the v1 protocol's notifier: two named POSIX semaphores per
-// buffer, counted. It satisfies ring.Notifier (structurally: this package
-// does not import ring).
+// buffer, counted. It is a notify.Notifier, registered as "semaphore"
+// (kind 0).
 //
 // A Notifier serves one side of one buffer and is used by one goroutine at
 // a time.
@@ -61,8 +61,8 @@ func New(opts ...Option) *Notifier {
 	return n
 }
 
-// Kind returns 0: POSIX semaphores, the notifier of protocol v1.
-func (n *Notifier) Kind() uint64 { return 0 }
+// Word returns 0: POSIX semaphores, the notifier of protocol v1.
+func (n *Notifier) Word() uint64 { return Kind.Word(0) }
 
 // Create creates both semaphores of buffer name with value 0 (reader side).
 // If either exists, it fails with an error wrapping os.ErrExist and leaves
@@ -74,14 +74,14 @@ func (n *Notifier) Create(name string, _ *layout.OIEB, perm os.FileMode) error {
 	}
 	data, err := Create(DataName(name), 0, perm)
 	if err != nil {
-		return fmt.Errorf("zerobuffer: create data semaphore: %w", err)
+		return fmt.Errorf("create data semaphore: %w", err)
 	}
 	space, err := Create(SpaceName(name), 0, perm)
 	if err != nil {
 		// Undo only what this call made.
 		_ = data.Close()
 		_ = Unlink(DataName(name))
-		return fmt.Errorf("zerobuffer: create space semaphore: %w", err)
+		return fmt.Errorf("create space semaphore: %w", err)
 	}
 	n.attach(data, space)
 	return nil
@@ -95,12 +95,12 @@ func (n *Notifier) Open(name string, _ *layout.OIEB) error {
 	}
 	data, err := Open(DataName(name))
 	if err != nil {
-		return fmt.Errorf("zerobuffer: open data semaphore: %w", err)
+		return fmt.Errorf("open data semaphore: %w", err)
 	}
 	space, err := Open(SpaceName(name))
 	if err != nil {
 		_ = data.Close()
-		return fmt.Errorf("zerobuffer: open space semaphore: %w", err)
+		return fmt.Errorf("open space semaphore: %w", err)
 	}
 	n.attach(data, space)
 	return nil

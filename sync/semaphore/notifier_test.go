@@ -12,26 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
-
-// notifier repeats ring.Notifier's method set: this package must not import
-// ring, so the check that Notifier satisfies it is structural here (and
-// ring can assert it with var _ Notifier = (*semaphore.Notifier)(nil)).
-type notifier interface {
-	Kind() uint64
-	Create(name string, oieb *layout.OIEB, perm os.FileMode) error
-	Open(name string, oieb *layout.OIEB) error
-	Remove(name string) error
-	WaitData(ready func() bool, timeout time.Duration) (bool, error)
-	PostData() error
-	WaitSpace(ready func() bool, timeout time.Duration) (bool, error)
-	PostSpace() error
-	Close() error
-}
-
-var _ notifier = (*semaphore.Notifier)(nil)
 
 // uniqueBuffer returns a fresh buffer name whose semaphores are removed when
 // the test ends.
@@ -48,7 +30,7 @@ func never() bool { panic("a counting notifier does not call ready") }
 func TestNotifierNames(t *testing.T) {
 	assert.Equal(t, "sem-w-buf", semaphore.DataName("buf"))
 	assert.Equal(t, "sem-r-buf", semaphore.SpaceName("buf"))
-	assert.Zero(t, semaphore.New().Kind())
+	assert.Zero(t, semaphore.New().Word())
 }
 
 func TestNotifierRoundTrip(t *testing.T) {

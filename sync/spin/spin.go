@@ -30,6 +30,7 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/internal/pause"
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // Defaults for the parameters.
@@ -50,11 +51,12 @@ const (
 // Open.
 var ErrClosed = errors.New("spin notifier: not attached")
 
-// Notifier polls. It satisfies ring.Notifier (structurally; this package
-// does not import ring). A Notifier serves one side of one buffer and is
-// used by one goroutine at a time.
+// Notifier polls. It is a notify.Notifier, registered as "spin" (NewBusy,
+// kind 3), "yield" (NewYield, kind 4) and "backoff" (NewBackoff, kind 5).
+// A Notifier serves one side of one buffer and is used by one goroutine at
+// a time.
 type Notifier struct {
-	kind     layout.NotifierKind
+	kind     notify.Kind
 	spins    int
 	yields   int
 	minPark  time.Duration
@@ -63,7 +65,7 @@ type Notifier struct {
 }
 
 // NewBusy returns the busy-spin strategy.
-func NewBusy() *Notifier { return &Notifier{kind: layout.NotifierSpin} }
+func NewBusy() *Notifier { return &Notifier{kind: BusyKind} }
 
 // NewYield returns the yielding strategy: spins polls (0: DefaultSpins),
 // then a runtime.Gosched between polls.
@@ -72,7 +74,7 @@ func NewYield(spins int) *Notifier {
 		spins = DefaultSpins
 	}
 	spins = min(spins, MaxSpins)
-	return &Notifier{kind: layout.NotifierYield, spins: spins}
+	return &Notifier{kind: YieldKind, spins: spins}
 }
 
 // NewBackoff returns the backoff strategy: spins polls, yields
@@ -95,38 +97,38 @@ func NewBackoff(spins, yields int, minPark, maxPark time.Duration) *Notifier {
 		maxPark = DefaultMaxPark
 	}
 	maxPark = max(maxPark.Truncate(time.Microsecond), time.Microsecond, minPark)
-	return &Notifier{kind: layout.NotifierBackoff, spins: spins, yields: yields, minPark: minPark, maxPark: maxPark}
+	return &Notifier{kind: BackoffKind, spins: spins, yields: yields, minPark: minPark, maxPark: maxPark}
 }
 
 // FromWord returns the notifier a recorded OIEB word describes, or false
 // when the word is not a spin-family notifier's.
 func FromWord(word uint64) (*Notifier, bool) {
-	kind, param, err := layout.ParseNotifierWord(word)
+	kind, param, err := notify.ParseWord(word)
 	if err != nil {
 		return nil, false
 	}
 	switch kind {
-	case layout.NotifierSpin:
+	case BusyKind:
 		return NewBusy(), param == 0
-	case layout.NotifierYield:
+	case YieldKind:
 		return NewYield(int(param)), param != 0
-	case layout.NotifierBackoff:
+	case BackoffKind:
 		return NewBackoff(0, 0, 0, time.Duration(param)*time.Microsecond), param != 0
 	}
 	return nil, false
 }
 
-// Kind is the word the reader records: the kind and its parameter (the
+// Word is what the reader records: the kind and its parameter (the
 // yield's spins, the backoff's MaxPark in µs).
-func (n *Notifier) Kind() uint64 {
+func (n *Notifier) Word() uint64 {
 	var param uint32
 	switch n.kind {
-	case layout.NotifierYield:
+	case YieldKind:
 		param = uint32(n.spins)
-	case layout.NotifierBackoff:
+	case BackoffKind:
 		param = uint32(n.maxPark / time.Microsecond)
 	}
-	return layout.NotifierWord(n.kind, param)
+	return n.kind.Word(param)
 }
 
 // Create attaches the reader side. Nothing is created.
@@ -192,9 +194,9 @@ func (n *Notifier) wait(ready func() bool, timeout time.Duration) (bool, error) 
 	}
 	start := time.Now()
 	switch n.kind {
-	case layout.NotifierSpin:
+	case BusyKind:
 		return pause.Until(ready, start, timeout), nil
-	case layout.NotifierYield:
+	case YieldKind:
 		return n.yieldWait(ready, start, timeout, -1), nil
 	default:
 		return n.backoffWait(ready, start, timeout), nil

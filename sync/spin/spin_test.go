@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // A recorded word with absurd parameters (a corrupt or hostile OIEB) must
@@ -17,9 +17,9 @@ import (
 func TestAdoptedParametersCannotDefeatDeadlines(t *testing.T) {
 	never := func() bool { return false }
 	for _, word := range []uint64{
-		layout.NotifierWord(layout.NotifierYield, 1<<31),
-		layout.NotifierWord(layout.NotifierBackoff, ^uint32(0)),
-		layout.NotifierWord(layout.NotifierSpin, 0),
+		YieldKind.Word(1 << 31),
+		BackoffKind.Word(^uint32(0)),
+		BusyKind.Word(0),
 	} {
 		n, ok := FromWord(word)
 		require.True(t, ok, "%#x", word)
@@ -33,7 +33,7 @@ func TestAdoptedParametersCannotDefeatDeadlines(t *testing.T) {
 		case ok := <-done:
 			assert.False(t, ok)
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%s wait ignored its deadline", layout.NotifierKind(word))
+			t.Fatalf("%s wait ignored its deadline", notify.Name(word))
 		}
 		require.NoError(t, n.Close())
 	}
@@ -43,9 +43,9 @@ func TestAdoptedParametersCannotDefeatDeadlines(t *testing.T) {
 
 func TestKindRoundTrips(t *testing.T) {
 	for _, n := range []*Notifier{NewBusy(), NewYield(77), NewBackoff(0, 0, 0, 5*time.Millisecond)} {
-		got, ok := FromWord(n.Kind())
+		got, ok := FromWord(n.Word())
 		require.True(t, ok)
-		assert.Equal(t, n.Kind(), got.Kind())
+		assert.Equal(t, n.Word(), got.Word())
 	}
 	_, ok := FromWord(0)
 	assert.False(t, ok, "the semaphore word is not a spin notifier")

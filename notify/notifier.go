@@ -1,4 +1,4 @@
-package ring
+package notify
 
 import (
 	"os"
@@ -31,7 +31,7 @@ import (
 //   - Close releases what Create or Open acquired in this process; the
 //     reader's ring then removes the named resources with Remove.
 //
-// The contract of the waits, which the conformance tests check:
+// The contract of the waits, which notifytest.Run checks:
 //
 //   - Wait returns (true, nil) when it consumed an event: for a counting
 //     notifier (POSIX semaphores) one post of the peer; for a conditional
@@ -48,12 +48,19 @@ import (
 //     is visible to the waiter after a Wait that returns true.
 //   - A post is never lost: a post that happens before or during a wait
 //     lets that wait (or the next one) return true.
-//   - Errors are for broken resources (a failed system call), never for a
-//     timeout.
+//   - Errors are for broken resources (a failed system call, a notifier
+//     used after Close), never for a timeout.
+//
+// The hot-path methods (the waits, the posts, WriterWaiting) should not
+// allocate: the ring promises zero allocations per frame.
 type Notifier interface {
-	// Kind is the word the reader records in OIEB Reserved[0]; 0 means
-	// POSIX semaphores, the v1 protocol's own notifier.
-	Kind() uint64
+	// Word is what the reader records in OIEB Reserved[0] (reserved_1):
+	// the notifier's kind and its one parameter, encoded by Kind.Word.
+	// The word 0 means POSIX semaphores, the v1 protocol's own notifier.
+	// A writer that adopts its reader's notifier rebuilds it from this
+	// word (see FromWord), so it must carry every parameter both sides
+	// need to agree on.
+	Word() uint64
 	// Create makes the notifier's resources for buffer name (reader side).
 	Create(name string, oieb *layout.OIEB, perm os.FileMode) error
 	// Open attaches to the resources the reader created (writer side).
@@ -75,6 +82,7 @@ type Notifier interface {
 	// of batching it. A notifier that cannot tell returns false: the
 	// reader still returns space in bounded batches and before it waits.
 	WriterWaiting() bool
-	// Close releases this process's hold on the resources.
+	// Close releases this process's hold on the resources. Closing twice
+	// is a no-op.
 	Close() error
 }
