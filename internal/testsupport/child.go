@@ -28,6 +28,11 @@ const HangGuard = 60 * time.Second
 // and reaped when the test ends. Should the test process die, the kernel
 // kills the child too. Its methods are meant for one goroutine, the test's.
 type Child struct {
+	// Hint, when set, is added to the failure of a child that ended
+	// before printing what Expect waited for (to say, for instance, what
+	// TestMain must do for the child to take its role).
+	Hint string
+
 	t     testing.TB
 	name  string
 	cmd   *exec.Cmd
@@ -152,7 +157,11 @@ func (c *Child) Expect(prefix string) string {
 		c.mu.Unlock()
 		if eof {
 			err := c.Wait()
-			c.t.Fatalf("child %s ended before printing %q: %v; stderr:\n%s", c.name, prefix, err, c.Stderr())
+			hint := ""
+			if c.Hint != "" {
+				hint = " (" + c.Hint + ")"
+			}
+			c.t.Fatalf("child %s ended before printing %q%s: %v; stderr:\n%s", c.name, prefix, hint, err, c.Stderr())
 		}
 		select {
 		case <-changed:
