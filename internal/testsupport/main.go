@@ -76,6 +76,7 @@ func Main(m *testing.M, cfg MainConfig) {
 // returns the status to exit with. It is Main's second half, for a
 // TestMain that cannot use Main whole.
 func Check(code int, cfg MainConfig) int {
+	testsFailed := code != 0
 	fail := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "FAIL: "+format+"\n", args...)
 		if code == 0 {
@@ -94,7 +95,7 @@ func Check(code int, cfg MainConfig) int {
 			os.Remove(f)
 		}
 	}
-	if code != 0 {
+	if testsFailed {
 		return code // a failed test explains itself; leaks after it are noise
 	}
 	if kids := ChildPIDs(); len(kids) > 0 {

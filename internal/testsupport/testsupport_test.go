@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -117,6 +118,21 @@ func TestCheck(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "FAIL: files left behind: "+left)
 	assert.NoFileExists(t, left, "a leftover is removed once reported")
+
+	// Leftover files do not hide other leaks: children and goroutines are
+	// checked too, unless the tests themselves failed.
+	touch(t, left)
+	release := make(chan struct{})
+	go func() { <-release }()
+	sleeper := exec.Command("sleep", "600")
+	require.NoError(t, sleeper.Start())
+	out = captureStderr(t, func() { code = testsupport.Check(0, testsupport.MainConfig{Prefix: names.Prefix()}) })
+	close(release)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "FAIL: files left behind: "+left)
+	assert.Contains(t, out, fmt.Sprintf("FAIL: child processes left behind: [%d]", sleeper.Process.Pid))
+	assert.Contains(t, out, "FAIL: goroutines leaked")
+	assert.NotContains(t, testsupport.ChildPIDs(), sleeper.Process.Pid, "killed and reaped")
 
 	other := filepath.Join(t.TempDir(), "x")
 	touch(t, other)
