@@ -25,7 +25,7 @@ const churnCycles = 1000
 // raceInstances is the number of reader instances in the connect race,
 // halved under the race detector.
 func raceInstances() int {
-	if raceEnabled {
+	if testsupport.RaceEnabled {
 		return 100
 	}
 	return 200

@@ -1,9 +1,15 @@
 // Package testsupport is what the repository's test packages share instead
-// of copying it: unique buffer names, checks for files a test left in
-// /dev/shm or /tmp/zerobuffer, the test binary re-executed as a child
-// process in a role, probes of this process (children, descriptors,
-// stopped threads) and a TestMain that runs a child role or the tests
-// followed by the leak checks.
+// of copying it:
+//
+//   - Names: unique buffer names (family + PID + counter);
+//   - Files, BufferFiles, HiddenSegments, Leftovers: the files a test left
+//     in /dev/shm or /tmp/zerobuffer;
+//   - Reexec and Child: the test binary re-executed as a child process in
+//     a role, its output read line by line, always reaped;
+//   - ChildPIDs, FDCount, AllThreadsStopped, SameBinaryAlive, DeadPID,
+//     IsFuzzWorker, RaceEnabled: probes of this process and its peers;
+//   - Main and Check: a TestMain that runs a child role, or the tests
+//     followed by the leak checks (files, children, goroutines).
 //
 // It is internal: a third party gets none of it directly. The exported
 // stress package builds on it and offers what a caller needs (stress.Main).

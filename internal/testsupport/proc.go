@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"testing"
 )
 
 // ChildPIDs lists the live (or not yet reaped) children of this process.
@@ -84,4 +87,22 @@ func IsFuzzWorker() bool {
 	return slices.ContainsFunc(os.Args[1:], func(a string) bool {
 		return a == "-test.fuzzworker" || a == "-test.fuzzworker=true" || a == "--test.fuzzworker"
 	})
+}
+
+// DeadPID returns the PID of a process that has exited and been reaped,
+// and that no process has taken again yet: a peer that "died". (It may be
+// reused at any time after; tests use it for a moment.)
+func DeadPID(t testing.TB) uint64 {
+	t.Helper()
+	for range 10 {
+		cmd := exec.Command("true")
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("run true: %v", err)
+		}
+		if pid := cmd.Process.Pid; syscall.Kill(pid, 0) == syscall.ESRCH {
+			return uint64(pid)
+		}
+	}
+	t.Fatal("no dead PID found: every one was reused at once")
+	return 0
 }

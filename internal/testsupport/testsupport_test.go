@@ -202,3 +202,9 @@ func TestProbes(t *testing.T) {
 	assert.False(t, testsupport.SameBinaryAlive(1), "PID 1 is not a test binary")
 	assert.False(t, testsupport.IsFuzzWorker())
 }
+
+func TestDeadPID(t *testing.T) {
+	pid := testsupport.DeadPID(t)
+	assert.Positive(t, pid)
+	assert.NotContains(t, testsupport.ChildPIDs(), int(pid), "reaped")
+}
