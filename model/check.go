@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"hash/maphash"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -72,10 +74,16 @@ type Result struct {
 // violation, and its trace is extended to the stuck state it leads to.
 func Check[S comparable](sys System[S]) Result {
 	start := time.Now()
-	index := map[S]int32{sys.Init: 0}
+	// The search allocates a few large slices and nothing else; collect
+	// garbage less often while it runs.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	states := []S{sys.Init}
+	index := newStateSet[S]()
+	index.add(states, 0)
 	parent := []int32{-1}
-	via := []*Step{nil}
+	via := []uint16{0}
+	steps := []*Step{nil}
+	stepID := map[*Step]uint16{}
 	who := []uint8{0}
 	depth := []int32{0}
 	var succStart []int32 // CSR of successors, kept for liveness
@@ -84,7 +92,7 @@ func Check[S comparable](sys System[S]) Result {
 
 	fail := func(at int32, extra []TraceStep, why string) Result {
 		res.Violation = why
-		res.Trace = append(trace(sys, states, parent, via, who, at), extra...)
+		res.Trace = append(trace(sys, states, parent, via, steps, who, at), extra...)
 		res.States, res.Elapsed = len(states), time.Since(start)
 		return res
 	}
@@ -109,13 +117,19 @@ func Check[S comparable](sys System[S]) Result {
 				badWho, badStep, badNext, badWhy = w, st, next, bad
 				return
 			}
-			j, seen := index[next]
+			j, seen := index.find(states, next)
 			if !seen {
 				j = int32(len(states))
-				index[next] = j
 				states = append(states, next)
+				index.add(states, j)
 				parent = append(parent, int32(i))
-				via = append(via, st)
+				id, ok := stepID[st]
+				if !ok {
+					id = uint16(len(steps))
+					stepID[st] = id
+					steps = append(steps, st)
+				}
+				via = append(via, id)
 				who = append(who, uint8(w))
 				depth = append(depth, depth[i]+1)
 				res.Depth = max(res.Depth, int(depth[i]+1))
@@ -250,10 +264,10 @@ func edgeStep[S comparable](sys System[S], a, b S) TraceStep {
 	return ts
 }
 
-func trace[S comparable](sys System[S], states []S, parent []int32, via []*Step, who []uint8, at int32) []TraceStep {
+func trace[S comparable](sys System[S], states []S, parent []int32, via []uint16, steps []*Step, who []uint8, at int32) []TraceStep {
 	var t []TraceStep
 	for i := at; i > 0; i = parent[i] {
-		t = append(t, TraceStep{Who: sys.Sides[who[i]], Step: via[i], State: sys.Show(states[i])})
+		t = append(t, TraceStep{Who: sys.Sides[who[i]], Step: steps[via[i]], State: sys.Show(states[i])})
 	}
 	for l, r := 0, len(t)-1; l < r; l, r = l+1, r-1 {
 		t[l], t[r] = t[r], t[l]
@@ -277,4 +291,50 @@ func (r Result) Format() string {
 		fmt.Fprintf(&b, "                         %s\n", t.State)
 	}
 	return b.String()
+}
+
+// stateSet is an open-addressing hash set of indices into the states
+// slice: the states are stored once, in the slice, not again as map keys.
+type stateSet[S comparable] struct {
+	seed  maphash.Seed
+	slots []int32 // index+1; 0 is empty
+	n     int
+}
+
+func newStateSet[S comparable]() *stateSet[S] {
+	return &stateSet[S]{seed: maphash.MakeSeed(), slots: make([]int32, 1<<16)}
+}
+
+func (t *stateSet[S]) find(states []S, s S) (int32, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for h := maphash.Comparable(t.seed, s) & mask; ; h = (h + 1) & mask {
+		j := t.slots[h]
+		if j == 0 {
+			return 0, false
+		}
+		if states[j-1] == s {
+			return j - 1, true
+		}
+	}
+}
+
+// add inserts states[j], known to be absent.
+func (t *stateSet[S]) add(states []S, j int32) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]int32, 2*len(old))
+		t.n = 0
+		for _, k := range old {
+			if k != 0 {
+				t.add(states, k-1)
+			}
+		}
+	}
+	mask := uint64(len(t.slots) - 1)
+	h := maphash.Comparable(t.seed, states[j]) & mask
+	for t.slots[h] != 0 {
+		h = (h + 1) & mask
+	}
+	t.slots[h] = j + 1
+	t.n++
 }
