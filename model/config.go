@@ -103,7 +103,8 @@ type Bounds struct {
 }
 
 // The bounds `go test` checks (CI, CILong, and SemBound for the sem-r
-// bound), and the deeper ones ZB_MODEL_DEEP=1 adds (Deep, DeepLong).
+// bound), and the deeper ones ZB_MODEL_DEEP=1 adds (Deep, DeepLong,
+// DeepFive; each takes up to a few million states and a GB or two).
 var (
 	// CI: three frames of two sizes in a 10-cell ring: a wrap with a
 	// marker, the early wrap that avoids a 1-cell tail, a frame ending at
@@ -117,8 +118,10 @@ var (
 	SemBound = Bounds{Ring: 6, Header: 2, Spans: []uint8{3}, Frames: 5, Held: 1, FlushAt: 3, CheckEvery: 2}
 	// Deep: four frames, two held.
 	Deep = Bounds{Ring: 10, Header: 2, Spans: []uint8{3, 4}, Frames: 4, Held: 2, FlushAt: 5, CheckEvery: 2}
-	// DeepLong: a 12-cell ring, three frame sizes, five frames.
-	DeepLong = Bounds{Ring: 12, Header: 2, Spans: []uint8{3, 4, 5}, Frames: 5, Held: 1, FlushAt: 6, CheckEvery: 2}
+	// DeepLong: a 12-cell ring, three frame sizes, four frames.
+	DeepLong = Bounds{Ring: 12, Header: 2, Spans: []uint8{3, 4, 5}, Frames: 4, Held: 1, FlushAt: 6, CheckEvery: 2}
+	// DeepFive: five frames, a third lap.
+	DeepFive = Bounds{Ring: 10, Header: 2, Spans: []uint8{3, 4}, Frames: 5, Held: 1, FlushAt: 5, CheckEvery: 2}
 )
 
 // Config is one model to check.

@@ -26,7 +26,7 @@ func boundsUnderTest() map[string]Bounds {
 		delete(b, "CILong")
 	}
 	if DeepFromEnv() {
-		b["Deep"], b["DeepLong"] = Deep, DeepLong
+		b["Deep"], b["DeepLong"], b["DeepFive"] = Deep, DeepLong, DeepFive
 	}
 	return b
 }
@@ -73,37 +73,55 @@ var mutants = []struct {
 	name   string
 	config Config
 	want   *regexp.Regexp
+	// how: the mechanism, as an ordered pattern of steps in the trace
+	// (each after the one before; other steps may come between).
+	how []*Step
 }{
 	{"sleeper flag after the re-check (futex)",
 		Config{Peers: GoPeers, Notifier: Futex, Mutants: SleeperAfterRecheck, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`)},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`),
+		[]*Step{stFutSeqLoad, stFutLateSl, stFutWait}},
 	{"sleeper flag after the re-check (hybrid)",
 		Config{Peers: GoPeers, Notifier: Hybrid, Mutants: SleeperAfterRecheck, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`)},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`),
+		[]*Step{stFutSeqLoad, stFutLateSl, stFutWait}},
 	{"sleeper flag before the sequence load (futex before the fix)",
 		Config{Peers: GoPeers, Notifier: Futex, Mutants: FlagBeforeSeqLoad, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`)},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`),
+		// raised, then a late post takes it and bumps, then the load
+		[]*Step{stFutSleeper1, stFutPSwap, stFutPSeq, stFutSeqLoad, stFutWait}},
 	{"no drain of sem-r",
 		Config{Peers: GoWriterCppReader, Notifier: Semaphore, Mutants: NoSpaceDrain, Bounds: SemBound},
-		regexp.MustCompile(`^semaphore bound: sem-r holds`)},
+		regexp.MustCompile(`^semaphore bound: sem-r holds`),
+		[]*Step{stGlibcPost, stGlibcPost, stGlibcPost, stGlibcPost}},
 	{"no flush before the reader waits (semaphore)",
 		Config{Peers: GoPeers, Notifier: Semaphore, Mutants: NoFlushBeforeWait, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: writer ASLEEP in sem FUTEX_WAIT .*reader ASLEEP in sem FUTEX_WAIT \(.* [1-9]\d* released cells not returned`)},
+		regexp.MustCompile(`^no progress without a timeout: writer ASLEEP in sem FUTEX_WAIT .*reader ASLEEP in sem FUTEX_WAIT \(.* [1-9]\d* released cells not returned`),
+		[]*Step{stRelease, stSemSleep}},
 	{"no flush before the reader waits (futex)",
 		Config{Peers: GoPeers, Notifier: Futex, Mutants: NoFlushBeforeWait, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: writer ASLEEP in futex FUTEX_WAIT .*reader ASLEEP in futex FUTEX_WAIT \(.* [1-9]\d* released cells not returned`)},
+		regexp.MustCompile(`^no progress without a timeout: writer ASLEEP in futex FUTEX_WAIT .*reader ASLEEP in futex FUTEX_WAIT \(.* [1-9]\d* released cells not returned`),
+		[]*Step{stRelease, stFutWait}},
 	{"release point ignores held frames",
 		Config{Peers: CppWriterGoReader, Notifier: Semaphore, Mutants: ReleasePointIgnoresHeld, Bounds: CI},
-		regexp.MustCompile(`^overwrite: frame \d+ \(held by the reader\)`)},
+		regexp.MustCompile(`^overwrite: frame \d+ \(held by the reader\)`),
+		// the read position published while a frame is held
+		[]*Step{stTake, stFlushPos, stXFree, stXHeader}},
 	{"trusting payload_free_bytes with the C++ reader's racy add",
 		Config{Peers: GoWriterCppReader, Notifier: Semaphore, Mutants: TrustFreeBytes, Bounds: CI},
-		regexp.MustCompile(`^overwrite: frame \d+ \((unread|held by the reader)\)`)},
+		regexp.MustCompile(`^overwrite: frame \d+ \((unread|held by the reader)\)`),
+		// the lost update: load, the writer's subtract, store
+		[]*Step{stCRelLoad, stCommitAdd, stCRelStore, stFreeFB, stWrite}},
 	{"post before publishing the written count (semaphore)",
 		Config{Peers: GoPeers, Notifier: Semaphore, Mutants: PostBeforePublish, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: .*reader ASLEEP in sem FUTEX_WAIT`)},
+		regexp.MustCompile(`^no progress without a timeout: .*reader ASLEEP in sem FUTEX_WAIT`),
+		// a post whose frame is not counted yet, taken and dropped as stray
+		[]*Step{stCommitAdd, stSemPost, stSemDrain0, stDataReady, stCommitCount, stSemSleep}},
 	{"post before publishing the written count (futex)",
 		Config{Peers: GoPeers, Notifier: Futex, Mutants: PostBeforePublish, Bounds: CI},
-		regexp.MustCompile(`^no progress without a timeout: .*reader ASLEEP in futex FUTEX_WAIT`)},
+		regexp.MustCompile(`^no progress without a timeout: .*reader ASLEEP in futex FUTEX_WAIT`),
+		// the post finds no sleeper; the reader's re-check precedes the store
+		[]*Step{stCommitAdd, stFutPLoad, stFutFlagThen, stDataReady, stCommitCount, stFutWait}},
 }
 
 // TestMutantsFail asserts that the checker catches every mutant, for the
@@ -118,6 +136,7 @@ func TestMutantsFail(t *testing.T) {
 			out := r.Format()
 			t.Logf("counterexample of %d steps:\n%s", len(r.Trace), out)
 			require.NotEmpty(t, r.Trace)
+			assert.True(t, follows(r.Trace, mu.how), "the trace does not show the mechanism %v", whats(mu.how))
 			// Step by step: who, what, the function mirrored, the state after.
 			assert.Contains(t, out, "VIOLATION: "+r.Violation)
 			for i, st := range r.Trace {
@@ -145,4 +164,23 @@ func TestMutantsAreMinimalChanges(t *testing.T) {
 			assert.Empty(t, r.Violation, r.Format())
 		})
 	}
+}
+
+// follows reports whether the trace's steps contain pattern in order.
+func follows(trace []TraceStep, pattern []*Step) bool {
+	i := 0
+	for _, t := range trace {
+		if i < len(pattern) && t.Step == pattern[i] {
+			i++
+		}
+	}
+	return i == len(pattern)
+}
+
+func whats(steps []*Step) []string {
+	var w []string
+	for _, s := range steps {
+		w = append(w, s.What)
+	}
+	return w
 }

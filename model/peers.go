@@ -298,15 +298,18 @@ func (m *machine) release(s *State, i uint8) {
 	s.released |= 1 << r.pending[i].seq
 	r.pending[i].released = true
 	r.held--
-	if i == 0 {
-		for r.n > 0 && r.pending[0].released {
-			p := r.pending[0]
-			r.unpub += p.size
-			r.relPos, r.relCount = p.end, r.relCount+p.items
-			copy(r.pending[:], r.pending[1:r.n])
-			r.n--
-			r.pending[r.n] = pendingSpan{}
-		}
+	if i != 0 {
+		// Not the oldest: its space waits for the frames before it.
+		r.pc = rIdle
+		return
+	}
+	for r.n > 0 && r.pending[0].released {
+		p := r.pending[0]
+		r.unpub += p.size
+		r.relPos, r.relCount = p.end, r.relCount+p.items
+		copy(r.pending[:], r.pending[1:r.n])
+		r.n--
+		r.pending[r.n] = pendingSpan{}
 	}
 	r.releases++
 	switch {
