@@ -134,6 +134,12 @@ type child struct {
 // the child prints go to lines; "EV x" lines also go to events as x.
 func startChild(t *testing.T, role, scName, notifier, channel string, events chan string) *child {
 	t.Helper()
+	return startChildTB(t, role, scName, notifier, channel, events)
+}
+
+// startChildTB is startChild for a test or a benchmark.
+func startChildTB(t testing.TB, role, scName, notifier, channel string, events chan string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{role, scName, notifier, channel}, ":"))
 	c := &child{cmd: cmd, lines: make(chan string, 64)}
