@@ -390,3 +390,36 @@ func TestCloseEndsWaitingCalls(t *testing.T) {
 		require.ErrorIs(t, <-errs, ErrClosed)
 	}
 }
+
+// The metadata a client writes on Dial reaches the server's OnInit. The
+// request ring's metadata is written once in its life (the protocol's
+// rule): a later client sees the first one's and cannot write its own.
+func TestMetadataReachesOnInit(t *testing.T) {
+	name := uniqueName(t)
+	inits := make(chan string, 4)
+	serveLocal(t, name, "semaphore", echo, WithOnInit(func(meta []byte) { inits <- string(meta) }))
+	c, err := Dial(name, WithResponseConfig(testResponseCfg), WithMetadata([]byte("first client")))
+	require.NoError(t, err)
+	_, err = c.Call(ctxFor(t), []byte("x"))
+	require.NoError(t, err)
+	require.Equal(t, "first client", <-inits)
+	require.NoError(t, c.Close())
+
+	_, err = Dial(name, WithResponseConfig(testResponseCfg), WithMetadata([]byte("second client")))
+	require.ErrorIs(t, err, ring.ErrMetadataAlreadyWritten)
+	c, err = Dial(name, WithResponseConfig(testResponseCfg))
+	require.NoError(t, err)
+	_, err = c.Call(ctxFor(t), []byte("x"))
+	require.NoError(t, err)
+	require.Equal(t, "first client", <-inits)
+	require.NoError(t, c.Close())
+}
+
+// WithClientWait bounds Serve's wait for a client, as the reference
+// servers' 5 s does.
+func TestClientWait(t *testing.T) {
+	srv, err := Listen(uniqueName(t), defaultCfg, WithClientWait(200*time.Millisecond))
+	require.NoError(t, err)
+	defer srv.Close()
+	require.ErrorIs(t, srv.Serve(context.Background(), echo), ErrNoClient)
+}

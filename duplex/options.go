@@ -76,7 +76,9 @@ func WithResponseConfig(cfg ring.Config) Option { return func(o *options) { o.re
 
 // WithMetadata makes Dial write meta into the request ring's metadata
 // block before it creates the response ring, so the server's OnInit sees
-// it.
+// it. The protocol lets a buffer's metadata be written once: when an
+// earlier client of the same server wrote it, Dial fails with
+// ring.ErrMetadataAlreadyWritten.
 func WithMetadata(meta []byte) Option { return func(o *options) { o.metadata = meta } }
 
 // WithClientWait bounds how long Serve waits for a client's response ring
