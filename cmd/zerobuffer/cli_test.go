@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -125,6 +126,26 @@ func TestParseRelayArgs(t *testing.T) {
 	}
 }
 
+// TestBenchCommand runs `zerobuffer bench` through the command line with
+// tiny counts: the command is the bench package's Run, with every
+// built-in notifier linked in (the bench's own tests cover the rest).
+func TestBenchCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"bench", "--smoke", "--stages", "floors,pingpong", "--pingpong-sizes", "64", "--stream-sizes", "64"},
+		&out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if n := len(ring.NotifierNames()); n != 6 {
+		t.Errorf("%d notifiers linked in, want the 6 built-in ones: %q", n, ring.NotifierNames())
+	}
+	for _, n := range ring.NotifierNames() {
+		if !strings.Contains(out.String(), "\n"+n+" ") {
+			t.Errorf("no ping-pong row for %s:\n%s", n, out.String())
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		var out, errOut bytes.Buffer
@@ -156,13 +177,13 @@ func TestHelp(t *testing.T) {
 func TestSizeValues(t *testing.T) {
 	for in, want := range map[string]uint64{"0": 0, "4096": 4096, "0x100": 256, "1K": 1024, "1k": 1024, "2KiB": 2048,
 		"1M": 1 << 20, "1MiB": 1 << 20, "3G": 3 << 30, "256MiB": 268435456} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		if got, err := cli.ParseSize(in); err != nil || got != want {
+			t.Errorf("cli.ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "x", "-1", "1T", "99999999999999999999G", "18014398509481984G"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
+		if _, err := cli.ParseSize(bad); err == nil {
+			t.Errorf("cli.ParseSize(%q) accepted", bad)
 		}
 	}
 }

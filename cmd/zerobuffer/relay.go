@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -68,13 +69,13 @@ type relayOptions struct {
 
 func parseRelayArgs(args []string) (*relayOptions, error) {
 	o := &relayOptions{payloadSize: 256 << 20, metadataSize: 4096, perm: ring.DefaultPermissions, xorKey: 0xFF}
-	fs := newFlagSet("relay")
+	fs := cli.NewFlagSet("relay")
 	fs.Uint64Var(&o.frames, "n", 0, "")
 	fs.Uint64Var(&o.frames, "frames", 0, "")
 	fs.BoolVar(&o.waitOutput, "create-output", false, "")
-	fs.Var(sizeValue{&o.payloadSize}, "buffer-size", "")
-	fs.Var(sizeValue{&o.payloadSize}, "payload-size", "")
-	fs.Var(sizeValue{&o.metadataSize}, "metadata-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "buffer-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "payload-size", "")
+	fs.Var(cli.Size{P: &o.metadataSize}, "metadata-size", "")
 	fs.Var(permValue{&o.perm}, "perm", "")
 	tr := fs.String("transform", "none", "")
 	fs.Var(byteValue{&o.xorKey}, "xor-key", "")
@@ -86,7 +87,7 @@ func parseRelayArgs(args []string) (*relayOptions, error) {
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -147,9 +148,9 @@ func connectOutput(ctx context.Context, name, notifier string, writeTimeout time
 func runRelay(args []string, stdout, stderr io.Writer) int {
 	o, err := parseRelayArgs(args)
 	if err != nil {
-		return handleParseError("relay", err, relayUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer relay", err, relayUsage, stdout, stderr)
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 
 	res := newResult("relay", o.in, stderr)
@@ -188,7 +189,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	}
 	vlog("created input %s: ring %d bytes, notifier %s", o.in, in.PayloadSize(), res.Notifier)
 	fmt.Fprintln(stdout, "READY")
-	flush(stdout)
+	cli.Flush(stdout)
 
 	metaDone := false
 	relayMetadata := func() error {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 )
 
 // maxErrorMessages caps the messages kept in a result; error_count still
@@ -122,7 +124,7 @@ func (r *result) report(stdout io.Writer, jsonOut bool) int {
 	} else {
 		fmt.Fprint(stdout, r.summary())
 	}
-	flush(stdout)
+	cli.Flush(stdout)
 	return r.ExitCode
 }
 

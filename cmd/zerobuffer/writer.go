@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -60,7 +61,7 @@ type writerOptions struct {
 
 func parseWriterArgs(args []string) (*writerOptions, error) {
 	o := &writerOptions{}
-	fs := newFlagSet("writer")
+	fs := cli.NewFlagSet("writer")
 	fs.IntVar(&o.frames, "n", 1000, "")
 	fs.IntVar(&o.frames, "frames", 1000, "")
 	fs.IntVar(&o.size, "s", 1024, "")
@@ -79,7 +80,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 		return nil, fmt.Errorf("want exactly one buffer NAME, got %d arguments %q", len(pos), pos)
 	}
 	o.name = pos[0]
-	o.hasMetadata = flagWasSet(fs, "m", "metadata")
+	o.hasMetadata = cli.WasSet(fs, "m", "metadata")
 	if o.pattern, err = parsePattern(*pat, false); err != nil {
 		return nil, err
 	}
@@ -138,9 +139,9 @@ func (p *patternWriter) writeFrame(k uint64) error {
 func runWriter(args []string, stdout, stderr io.Writer) int {
 	o, err := parseWriterArgs(args)
 	if err != nil {
-		return handleParseError("writer", err, writerUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer writer", err, writerUsage, stdout, stderr)
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 
 	res := newResult("write", o.name, stderr)
