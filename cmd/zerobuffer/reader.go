@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -51,7 +52,7 @@ type readerOptions struct {
 	metadataSize uint64
 	perm         os.FileMode
 	timeoutMS    int
-	verify       pattern
+	verify       pattern.Pattern
 	seed         uint64
 	checksum     bool
 	notifier     string
@@ -91,7 +92,7 @@ func parseReaderArgs(args []string) (*readerOptions, error) {
 	if *checkPattern && !cli.WasSet(fs, "verify") {
 		*verify = "sequential"
 	}
-	if o.verify, err = parsePattern(*verify, true); err != nil {
+	if o.verify, err = pattern.Parse(*verify, true); err != nil {
 		return nil, err
 	}
 	switch {
@@ -109,18 +110,18 @@ func parseReaderArgs(args []string) (*readerOptions, error) {
 // frameChecker verifies and checksums frames as they are read, without
 // allocating (unless a frame fails verification).
 type frameChecker struct {
-	verify   pattern
+	verify   pattern.Pattern
 	seed     uint64
 	checksum bool
 	crc      uint32
 }
 
-// check returns the first mismatch of the frame with sequence number seq.
-func (c *frameChecker) check(data []byte, seq uint64) (mismatch, bool) {
+// check returns the first pattern.Mismatch of the frame with sequence number seq.
+func (c *frameChecker) check(data []byte, seq uint64) (pattern.Mismatch, bool) {
 	if c.checksum {
 		c.crc = crc32.Update(c.crc, crc32.IEEETable, data)
 	}
-	return verifyPattern(c.verify, data, seq-1, c.seed)
+	return pattern.Verify(c.verify, data, seq-1, c.seed)
 }
 
 // runReader is `zerobuffer reader`.

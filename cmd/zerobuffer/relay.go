@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -57,7 +58,7 @@ type relayOptions struct {
 	payloadSize  uint64
 	metadataSize uint64
 	perm         os.FileMode
-	transform    transform
+	transform    pattern.Transform
 	xorKey       byte
 	timeoutMS    int
 	logInterval  float64
@@ -95,7 +96,7 @@ func parseRelayArgs(args []string) (*relayOptions, error) {
 		return nil, fmt.Errorf("want the buffers IN and OUT, got %d arguments %q", len(pos), pos)
 	}
 	o.in, o.out = pos[0], pos[1]
-	if o.transform, err = parseTransform(*tr); err != nil {
+	if o.transform, err = pattern.ParseTransform(*tr); err != nil {
 		return nil, err
 	}
 	switch {
@@ -226,7 +227,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fmt.Errorf("frame %d: reserve %d bytes in %s: %w", f.Seq(), len(src), o.out, err)
 		}
-		applyTransform(o.transform, dst, src, o.xorKey)
+		pattern.ApplyTransform(o.transform, dst, src, o.xorKey)
 		if o.checksum {
 			crc = crc32.Update(crc, crc32.IEEETable, dst)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -48,7 +49,7 @@ type writerOptions struct {
 	metadata     string
 	hasMetadata  bool
 	metadataFile string
-	pattern      pattern
+	pattern      pattern.Pattern
 	seed         uint64
 	delayMS      int
 	batchSize    int
@@ -89,7 +90,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 	}
 	o.name = pos[0]
 	o.hasMetadata = cli.WasSet(fs, "m", "metadata")
-	if o.pattern, err = parsePattern(*pat, false); err != nil {
+	if o.pattern, err = pattern.Parse(*pat, false); err != nil {
 		return nil, err
 	}
 	switch {
@@ -116,7 +117,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 // the slot Reserve hands out: no copy and no allocation per frame.
 type patternWriter struct {
 	w        *ring.Writer
-	pattern  pattern
+	pattern  pattern.Pattern
 	seed     uint64
 	size     int
 	checksum bool
@@ -128,7 +129,7 @@ func (p *patternWriter) writeFrame(k uint64) error {
 	if err != nil {
 		return err
 	}
-	fillPattern(p.pattern, buf, k, p.seed)
+	pattern.Fill(p.pattern, buf, k, p.seed)
 	if p.checksum {
 		p.crc = crc32.Update(p.crc, crc32.IEEETable, buf)
 	}
