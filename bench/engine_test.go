@@ -165,3 +165,41 @@ func TestMachineInfo(t *testing.T) {
 	assert.Equal(t, runtime.Version(), m.GoVersion)
 	assert.Positive(t, cpuTime())
 }
+
+// TestEngineCountedMeasurements covers the Engine's exported methods, as
+// ring/bench_test.go uses them: each measures the count it is given.
+func TestEngineCountedMeasurements(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+
+	lat, err := e.FloorRoundTrips(FloorFutex, 50)
+	require.NoError(t, err)
+	assert.EqualValues(t, 50, lat.Count)
+
+	pp, err := e.PingPong("semaphore", 64, 100)
+	require.NoError(t, err)
+	assert.EqualValues(t, 100, pp.Latency.Count)
+
+	st, err := e.Stream("futex", 64, 1000)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, st.Frames, int64(1000))
+	assert.Less(t, st.Frames, int64(1000+64), "the clock is read every 64 small frames")
+
+	ns, err := e.Memcpy(4096, 100)
+	require.NoError(t, err)
+	assert.Positive(t, ns)
+
+	for _, size := range []int{0, -1, maxFrameBytes + 1} {
+		_, err = e.PingPong("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Stream("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Memcpy(size, 1)
+		assert.Error(t, err, size)
+	}
+	_, err = e.PingPong("pigeon", 64, 1)
+	assert.Error(t, err)
+	_, err = e.FloorRoundTrips("pigeon", 1)
+	assert.Error(t, err)
+}

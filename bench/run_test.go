@@ -146,3 +146,38 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 		assert.True(t, strings.Contains(string(b), "<svg"), name)
 	}
 }
+
+// TestNotifierWithoutFloor: a notifier with no floor registered (here
+// spin, its floor taken away for the test) is measured all the same,
+// shown without ratio and goal, and the table says why.
+func TestNotifierWithoutFloor(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	notifierFloors.Lock()
+	delete(notifierFloors.m, "spin")
+	notifierFloors.Unlock()
+	t.Cleanup(func() { SetFloor("spin", FloorSpin) })
+
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := Run([]string{"--smoke", "--stages", "floors,pingpong", "--notifiers", "futex,spin", "--pingpong-sizes", "64",
+		"--stream-sizes", "64", "--out", dir}, &out, &errOut)
+	require.Equal(t, cli.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	assert.Contains(t, out.String(), "floors: futex for futex (")
+	assert.Contains(t, out.String(), "no floor registered for spin (bench.SetFloor): measured, no ratio and no goal.")
+
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	require.NoError(t, err)
+	var r benchResults
+	require.NoError(t, json.Unmarshal(b, &r))
+	require.Len(t, r.PingPong, 2)
+	futex, spin := r.PingPong[0], r.PingPong[1]
+	assert.Equal(t, "futex", futex.Floor)
+	assert.Positive(t, futex.P50OverFloor)
+	assert.Equal(t, "spin", spin.Notifier)
+	assert.Positive(t, spin.Latency.Count, "measured")
+	assert.Empty(t, spin.Floor)
+	assert.Zero(t, spin.P50OverFloor)
+	for _, g := range r.Goals {
+		assert.NotEqual(t, "spin 64 B", g.Subject, "no goal without a floor")
+	}
+}
