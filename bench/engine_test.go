@@ -46,7 +46,7 @@ func TestFloorsQuick(t *testing.T) {
 	e := NewEngine(context.Background())
 	defer e.Close()
 	for _, mech := range []Floor{FloorSpin, FloorFutex, FloorSemaphore} {
-		s, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
+		s, _, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
 		require.NoError(t, err, mech)
 		sane(t, string(mech), s)
 		assert.LessOrEqual(t, s.Count, int64(500), mech)
@@ -56,7 +56,7 @@ func TestFloorsQuick(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, ns, "memcpy %d", size)
 	}
-	_, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
+	_, _, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
 	assert.Error(t, err)
 }
 

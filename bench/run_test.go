@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ func TestParseBenchArgsDefaults(t *testing.T) {
 	assert.EqualValues(t, 256<<20, o.relayBuffer)
 	assert.Equal(t, time.Second, o.pingTime)
 	assert.Equal(t, 3*time.Second, o.idleTime)
-	assert.False(t, o.pin)
+	assert.Equal(t, "pair", o.pin, "two distinct CPUs by default")
+	assert.Equal(t, 5, o.rounds)
 	assert.Empty(t, o.outDir)
 }
 
@@ -59,7 +61,7 @@ func TestParseBenchArgsLists(t *testing.T) {
 	assert.Equal(t, ring.NotifierNames(), o.relayNotifiers)
 	assert.Equal(t, []int{25}, o.relayRates)
 	assert.EqualValues(t, 64<<20, o.relayBuffer)
-	assert.True(t, o.pin)
+	assert.Equal(t, "pair", o.pin, "a bare --pin is pair")
 	assert.Equal(t, "/x", o.outDir)
 
 	for _, bad := range [][]string{
@@ -125,9 +127,24 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	assert.Len(t, r.Relay, 2)
 	assert.Len(t, r.Idle, 3)
 	assert.NotEmpty(t, r.Goals)
+	assert.Equal(t, "pair", r.Settings.Pin)
+	assert.Equal(t, 2, r.Settings.Rounds)
 	for _, p := range r.PingPong {
 		assert.Positive(t, p.Latency.Count, p.Notifier)
 		assert.Positive(t, p.P50OverFloor, p.Notifier)
+		// Interleaved: each round has the floor's and the ring's figures.
+		require.Len(t, p.Rounds, 2, p.Notifier)
+		for _, rd := range p.Rounds {
+			assert.Positive(t, rd.FloorP50Ns, p.Notifier)
+			assert.Positive(t, rd.RingP50Ns, p.Notifier)
+			assert.Positive(t, rd.P50OverFloor, p.Notifier)
+		}
+		assert.LessOrEqual(t, p.P50OverFloorMin, p.P50OverFloor, p.Notifier)
+		assert.GreaterOrEqual(t, p.P50OverFloorMax, p.P50OverFloor, p.Notifier)
+	}
+	if runtime.NumCPU() >= 2 {
+		assert.True(t, r.Machine.Pinned, r.Machine.PinNote)
+		assert.NotEqual(t, r.Machine.ThisCPU, r.Machine.OtherCPU)
 	}
 	for _, rl := range r.Relay {
 		assert.Positive(t, rl.FloorNs)
