@@ -1,4 +1,4 @@
-package main
+package bench
 
 // Statistics of `zerobuffer bench`: latencies go into an HDR histogram
 // (1 ns to 10 s, 3 significant digits) and come out as a summary of
@@ -7,6 +7,7 @@ package main
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -47,12 +48,22 @@ func (l *latencyHist) RecordNs(ns int64) {
 	_ = l.h.RecordValue(ns) // in range by construction
 }
 
+// merge adds what o recorded (nil adds nothing).
+func (l *latencyHist) merge(o *latencyHist) {
+	if o == nil {
+		return
+	}
+	l.h.Merge(o.h)
+	l.clamped += o.clamped
+}
+
 // Count is the number of latencies recorded.
 func (l *latencyHist) Count() int64 { return l.h.TotalCount() }
 
-// latencySummary is what the report shows of a histogram. Every figure is
+// Latency summarises the round trips of a measurement (an HDR histogram
+// of 1 ns to 10 s, 3 significant digits). Every figure is
 // in nanoseconds.
-type latencySummary struct {
+type Latency struct {
 	Count  int64   `json:"count"`
 	MinNs  float64 `json:"min_ns"`
 	AvgNs  float64 `json:"avg_ns"`
@@ -65,12 +76,12 @@ type latencySummary struct {
 
 // Summary returns the percentiles; the zero summary when nothing was
 // recorded.
-func (l *latencyHist) Summary() latencySummary {
+func (l *latencyHist) Summary() Latency {
 	if l == nil || l.h.TotalCount() == 0 {
-		return latencySummary{}
+		return Latency{}
 	}
 	q := func(p float64) float64 { return float64(l.h.ValueAtQuantile(p)) }
-	return latencySummary{
+	return Latency{
 		Count:  l.h.TotalCount(),
 		MinNs:  float64(l.h.Min()),
 		AvgNs:  l.h.Mean(),
@@ -85,7 +96,7 @@ func (l *latencyHist) Summary() latencySummary {
 // percentile names and accessors, in the order tables and charts show them.
 var percentileNames = []string{"p50", "p90", "p99", "p99.9"}
 
-func (s latencySummary) percentiles() []float64 {
+func (s Latency) percentiles() []float64 {
 	return []float64{s.P50Ns, s.P90Ns, s.P99Ns, s.P999Ns}
 }
 
@@ -96,6 +107,19 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// median is the middle value of v (the mean of the two middle ones for
+// an even count), 0 for none. v is not changed.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // perSecond is count events over d, 0 for an empty interval.

@@ -1,7 +1,7 @@
-package main
+package bench
 
 // Report writing of `zerobuffer bench`: aligned tables on stdout, and
-// results.json and results.csv (charts: bench_chart.go).
+// results.json and results.csv (charts: chart.go).
 
 import (
 	"encoding/csv"
@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -192,11 +193,11 @@ func stageTitle(w io.Writer, title string) {
 func printFloors(w io.Writer, r *benchResults) {
 	stageTitle(w, "1. Floors: the raw mechanisms between two processes, no ring")
 	if len(r.Floors.PingPong) > 0 {
-		t := newTable("round trip", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max")
+		t := newTable("round trip", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max", "ran on")
 		for _, f := range r.Floors.PingPong {
 			l := f.Latency
 			t.add(floorLabel(f.Mechanism), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
-				fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs))
+				fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), placementCell(f.Placement))
 		}
 		t.render(w)
 	}
@@ -211,13 +212,8 @@ func printFloors(w io.Writer, r *benchResults) {
 }
 
 func floorLabel(mech string) string {
-	switch mech {
-	case "spin":
-		return "spin (cache line, polled)"
-	case "futex":
-		return "futex (wait/wake)"
-	case "semaphore":
-		return "semaphore (glibc-compatible, spin 0)"
+	if spec, ok := floorSpecOf(Floor(mech)); ok {
+		return spec.label
 	}
 	return mech
 }
@@ -226,17 +222,113 @@ func printPingPong(w io.Writer, r *benchResults) {
 	stageTitle(w, "2. Ping-pong: round trip through a request ring and a response ring")
 	goals := goalIndex(r.Goals)
 	t := newTable("notifier", ">frame", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max",
-		">floor p50", ">p50÷floor", ">p99÷floor", ">p50÷sem floor", ">cpu/rt ping", ">cpu/rt echo", "goal (p50÷floor)")
+		">floor p50", ">p50÷floor", ">spread", ">p99÷floor", ">p50÷sem floor", ">cpu/rt ping", ">cpu/rt echo", "ran on", "goal (p50÷floor)")
 	for _, p := range r.PingPong {
 		l := p.Latency
 		g, ok := goals[pingPongKey(p)]
+		v := verdict(g, ok)
+		if p.PlacementDiffers {
+			v = "no verdict: placement ≠ floor's"
+		}
 		t.add(p.Notifier, fmtBytes(p.FrameBytes), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
 			fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), floorCell(p.FloorP50Ns, p.Floor), fmtRatio(p.P50OverFloor),
-			fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor), fmtNs(p.PingCPUNsPerRT), fmtNs(p.EchoCPUNsPerRT), verdict(g, ok))
+			fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor),
+			fmtNs(p.PingCPUNsPerRT), fmtNs(p.EchoCPUNsPerRT), placementCell(p.Placement), v)
 	}
 	t.render(w)
-	fmt.Fprintln(w, "floors: spin for spin, yield, backoff and hybrid; futex for futex and semaphore (p50÷sem floor: semaphore vs the")
+	if rounds := maxRounds(r.PingPong); rounds > 0 {
+		fmt.Fprintf(w, "p50÷floor, p99÷floor: medians of %d rounds alternating floor and ring (spread: the p50 ratios' min–max);\n", rounds)
+		fmt.Fprintln(w, "floor p50: the median of the floor's rounds. ran on: where the two processes were seen running (CPUs of")
+		fmt.Fprintln(w, "this process | the other; shared: samples with both on one CPU; -: never seen running, e.g. asleep).")
+	}
+	for _, p := range r.PingPong {
+		if p.PlacementDiffers {
+			fmt.Fprintf(w, "%s %s: placement differs from its floor's (%s): no verdict.\n", p.Notifier, fmtBytes(p.FrameBytes), p.PlacementNote)
+		}
+	}
+	fmt.Fprintf(w, "floors: %s (p50÷sem floor: semaphore vs the\n", floorsInWords(r.PingPong))
 	fmt.Fprintln(w, "raw semaphore ping-pong). cpu/rt: CPU time per round trip of each process.")
+	if none := notifiersWithoutFloor(r.PingPong); len(none) > 0 {
+		fmt.Fprintf(w, "no floor registered for %s (bench.SetFloor): measured, no ratio and no goal.\n", joinWords(none))
+	}
+}
+
+// floorsInWords says which notifiers each floor is for, e.g. "spin for
+// spin and yield; futex for semaphore and futex".
+func floorsInWords(rows []pingPongResult) string {
+	var parts []string
+	for _, spec := range floorSpecs {
+		var names []string
+		for _, p := range rows {
+			if p.Floor == string(spec.floor) && !slices.Contains(names, p.Notifier) {
+				names = append(names, p.Notifier)
+			}
+		}
+		if len(names) > 0 {
+			parts = append(parts, string(spec.floor)+" for "+joinWords(names))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// notifiersWithoutFloor lists the notifiers of rows that have no floor.
+func notifiersWithoutFloor(rows []pingPongResult) []string {
+	var names []string
+	for _, p := range rows {
+		if p.Floor == "" && !slices.Contains(names, p.Notifier) {
+			names = append(names, p.Notifier)
+		}
+	}
+	return names
+}
+
+// joinWords joins "a", "a and b", "a, b and c".
+func joinWords(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// fmtSpread shows a range of ratios as "1.02–1.10×".
+func fmtSpread(lo, hi float64) string {
+	if !(lo > 0) || !(hi > 0) {
+		return missing
+	}
+	return strings.TrimSuffix(fmtRatio(lo), "×") + "–" + fmtRatio(hi)
+}
+
+// placementCell names where a measurement ran, with the CPUs seen.
+func placementCell(p Placement) string {
+	c := p.Class()
+	if c == "unknown" {
+		return missing
+	}
+	cell := fmt.Sprintf("%s (%s | %s", c, joinCPUs(p.This), joinCPUs(p.Other))
+	if c != "one CPU" && p.SharedSamples > 0 {
+		cell += fmt.Sprintf("; shared %d/%d", p.SharedSamples, p.Samples)
+	}
+	return cell + ")"
+}
+
+func joinCPUs(cpus []int) string {
+	s := make([]string, len(cpus))
+	for i, c := range cpus {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, ",")
+}
+
+// maxRounds is the most rounds a ping-pong row has.
+func maxRounds(rows []pingPongResult) int {
+	n := 0
+	for _, p := range rows {
+		n = max(n, len(p.Rounds))
+	}
+	return n
 }
 
 // floorCell shows a floor with its mechanism, "-" when not measured.
@@ -391,7 +483,7 @@ func csvRows(r *benchResults) [][]string {
 		}
 		return strconv.Itoa(v)
 	}
-	lat := func(l latencySummary) []string {
+	lat := func(l Latency) []string {
 		return []string{strconv.FormatInt(l.Count, 10), f(l.MinNs), f(l.AvgNs), f(l.P50Ns), f(l.P90Ns), f(l.P99Ns), f(l.P999Ns), f(l.MaxNs)}
 	}
 	noLat := []string{"", "", "", "", "", "", "", ""}

@@ -1,8 +1,9 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,22 +13,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"golang.org/x/sys/unix"
 )
-
-// The bench's children are this test binary run again: hand them to
-// their role before the tests (main() does this in the real binary).
-func init() {
-	if role := os.Getenv(benchChildEnv); role != "" {
-		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-}
 
 // checkNoBenchFiles fails when buffers of this process's benches are left
 // in /dev/shm or /tmp/zerobuffer (and removes them).
 func checkNoBenchFiles(t *testing.T) {
 	t.Helper()
-	prefix := newEngine(context.Background()).prefix
+	prefix := bufferPrefix()
 	for _, pattern := range []string{"/dev/shm/" + prefix + "-*", "/dev/shm/sem.sem-?-" + prefix + "-*", "/tmp/zerobuffer/" + prefix + "-*"} {
 		left, _ := filepath.Glob(pattern)
 		for _, p := range left {
@@ -37,7 +31,7 @@ func checkNoBenchFiles(t *testing.T) {
 	}
 }
 
-func sane(t *testing.T, what string, s latencySummary) {
+func sane(t *testing.T, what string, s Latency) {
 	t.Helper()
 	assert.Positive(t, s.Count, what)
 	assert.Positive(t, s.MinNs, what)
@@ -49,11 +43,12 @@ func sane(t *testing.T, what string, s latencySummary) {
 
 func TestFloorsQuick(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
-	for _, mech := range []string{"spin", "futex", "semaphore"} {
-		s, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
+	e := NewEngine(context.Background())
+	defer e.Close()
+	for _, mech := range []Floor{FloorSpin, FloorFutex, FloorSemaphore} {
+		s, _, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
 		require.NoError(t, err, mech)
-		sane(t, mech, s)
+		sane(t, string(mech), s)
 		assert.LessOrEqual(t, s.Count, int64(500), mech)
 	}
 	for _, size := range []int{64, 1 << 20} {
@@ -61,23 +56,24 @@ func TestFloorsQuick(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, ns, "memcpy %d", size)
 	}
-	_, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
+	_, _, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
 	assert.Error(t, err)
 }
 
 func TestEngineMeasurementsQuick(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
+	e := NewEngine(context.Background())
+	defer e.Close()
 
 	pp, err := e.pingPong("futex", 64, time.Millisecond, 5*time.Millisecond, 200)
 	require.NoError(t, err)
-	sane(t, "ping-pong", pp.lat)
-	assert.Positive(t, pp.echoCPUPerRTNs)
+	sane(t, "ping-pong", pp.Latency)
+	assert.Positive(t, pp.EchoCPUNsPerRT)
 
-	st, err := e.stream("semaphore", 1024, time.Millisecond, 5*time.Millisecond)
+	st, err := e.stream("semaphore", 1024, time.Millisecond, 5*time.Millisecond, math.MaxInt64)
 	require.NoError(t, err)
-	assert.Positive(t, st.frames)
-	assert.Positive(t, st.framesPerSec)
+	assert.Positive(t, st.Frames)
+	assert.Positive(t, st.FramesPerSec)
 
 	rl, err := e.relay("semaphore", []int{1000}, 1, 2, 16<<20)
 	require.NoError(t, err)
@@ -105,7 +101,8 @@ func TestEngineMeasurementsQuick(t *testing.T) {
 
 func TestChildFailureIsReported(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
+	e := NewEngine(context.Background())
+	defer e.Close()
 	c, err := e.start("no-such-role", nil)
 	require.NoError(t, err)
 	_, err = c.expect("READY")
@@ -118,7 +115,7 @@ func TestChildRoleArguments(t *testing.T) {
 	for _, role := range []string{"floor-pong", "echo", "stream-writer", "relay", "idle-reader", "bogus"} {
 		errOut.Reset()
 		code := benchChildMain(role, []string{"x"}, strings.NewReader(""), &out, &errOut)
-		assert.Equal(t, exitError, code, role)
+		assert.Equal(t, cli.ExitError, code, role)
 		assert.NotEmpty(t, errOut.String(), role)
 	}
 }
@@ -167,4 +164,70 @@ func TestMachineInfo(t *testing.T) {
 	assert.Contains(t, m.Kernel, "Linux")
 	assert.Equal(t, runtime.Version(), m.GoVersion)
 	assert.Positive(t, cpuTime())
+}
+
+// TestEngineCountedMeasurements covers the Engine's exported methods, as
+// ring/bench_test.go uses them: each measures the count it is given.
+func TestEngineCountedMeasurements(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+
+	lat, err := e.FloorRoundTrips(FloorFutex, 50)
+	require.NoError(t, err)
+	assert.EqualValues(t, 50, lat.Count)
+
+	pp, err := e.PingPong("semaphore", 64, 100)
+	require.NoError(t, err)
+	assert.EqualValues(t, 100, pp.Latency.Count)
+
+	st, err := e.Stream("futex", 64, 1000)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, st.Frames, int64(1000))
+	assert.Less(t, st.Frames, int64(1000+64), "the clock is read every 64 small frames")
+
+	ns, err := e.Memcpy(4096, 100)
+	require.NoError(t, err)
+	assert.Positive(t, ns)
+
+	for _, size := range []int{0, -1, maxFrameBytes + 1} {
+		_, err = e.PingPong("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Stream("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Memcpy(size, 1)
+		assert.Error(t, err, size)
+	}
+	_, err = e.PingPong("pigeon", 64, 1)
+	assert.Error(t, err)
+	_, err = e.FloorRoundTrips("pigeon", 1)
+	assert.Error(t, err)
+}
+
+// TestPingPongRounds alternates a floor's rounds and a ring's, each side
+// with one child for all rounds (the echo child pauses off the ring in
+// between), and gives a figure per round.
+func TestPingPongRounds(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+	for _, f := range []Floor{FloorSpin, ""} {
+		fig, rounds, err := e.pingPongRounds("spin", 64, roundPlan{rounds: 3, floor: f, warmRounds: 10,
+			warm: 3 * time.Millisecond, d: 15 * time.Millisecond, maxRounds: 600})
+		require.NoError(t, err, f)
+		require.Len(t, rounds, 3, f)
+		sane(t, "ring over all rounds", fig.Latency)
+		assert.LessOrEqual(t, fig.Latency.Count, int64(600), "at most maxRounds over all rounds")
+		assert.Positive(t, fig.EchoCPUNsPerRT, "the echo child's CPU over its measured frames")
+		for i, rd := range rounds {
+			assert.Positive(t, rd.RingP50Ns, "round %d", i)
+			if f == "" {
+				assert.Zero(t, rd.FloorP50Ns, "no floor, no floor round")
+				assert.Zero(t, rd.P50OverFloor)
+			} else {
+				assert.Positive(t, rd.FloorP50Ns, "round %d", i)
+				assert.Positive(t, rd.P50OverFloor, "round %d", i)
+			}
+		}
+	}
 }
