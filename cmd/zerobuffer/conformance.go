@@ -1,0 +1,82 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/zerobuffer/zerobuffer-go/harmony"
+)
+
+const conformanceUsage = `Usage: zerobuffer conformance --features DIR [options]
+
+Runs Harmony feature files: one serve per role per scenario, for every
+assignment of the platforms to the roles; prints each scenario, a matrix and
+a last line "N passed, N failed, N skipped". Exit status 0 only when nothing
+failed.
+
+Options:
+      --features DIR      a directory of .feature files (or one file)
+      --config FILE       Harmony's harmony-config.json (platforms and how to
+                          start their serves); "go" is always this program
+      --platforms LIST    comma-separated platforms (default: go, or all in FILE)
+      --run REGEXP        only scenarios whose "feature/scenario" matches
+      --junit FILE        also write a JUnit XML report
+  -v, --verbose           copy every serve's stderr to stderr
+`
+
+func runConformance(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("conformance")
+	features := fs.String("features", "", "")
+	config := fs.String("config", "", "")
+	platforms := fs.String("platforms", "", "")
+	run := fs.String("run", "", "")
+	junit := fs.String("junit", "", "")
+	verbose := fs.Bool("verbose", false, "")
+	fs.BoolVar(verbose, "v", false, "")
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, conformanceUsage)
+		return exitOK
+	} else if err != nil || *features == "" || fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "zerobuffer conformance: %v\n\n%s", cmp.Or(err, errors.New("--features DIR is required")), conformanceUsage)
+		return exitError
+	}
+	cfg, err := harmony.RunnerConfig(*config, "serve")
+	opts := harmony.Options{Features: *features, Config: cfg, Out: stdout}
+	if *platforms != "" {
+		opts.Platforms = strings.Split(*platforms, ",")
+	} else if *config == "" {
+		opts.Platforms = []string{"go"}
+	}
+	if err == nil && *run != "" {
+		opts.Run, err = regexp.Compile(*run)
+	}
+	if *verbose {
+		opts.ServeLog = stderr
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "zerobuffer conformance: %v\n", err)
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	sum, err := harmony.Run(ctx, opts)
+	if err == nil && *junit != "" {
+		err = harmony.WriteJUnit(*junit, sum)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "zerobuffer conformance: %v\n", err)
+		return exitError
+	}
+	if sum.Failed > 0 {
+		return exitVerify
+	}
+	return exitOK
+}
