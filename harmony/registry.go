@@ -59,6 +59,8 @@ func DefaultRegistry() *Registry {
 	registerLifecycle(r)
 	registerErrors(r)
 	registerEdge(r)
+	registerIntegrity(r)
+	registerPlatform(r)
 	registerDuplex(r)
 	registerNotApplicable(r)
 	return r

@@ -82,8 +82,9 @@ func (s Summary) Line() string {
 var (
 	processRe  = regexp.MustCompile(`'([^']+)' process`)
 	waitRe     = regexp.MustCompile(`^wait for '(\d+)' seconds?$`)
-	killRe     = regexp.MustCompile(`^the '([^']+)' process is killed$`)
-	crashRe    = regexp.MustCompile(`^the '([^']+)' process crashes$`)
+	killRe     = regexp.MustCompile(`^the '([^']+)' process is killed(?: while .*)?$`)
+	crashRe    = regexp.MustCompile(`^the '([^']+)' process crashes(?: while .*)?$`)
+	killBareRe = regexp.MustCompile(`^kill ([A-Za-z0-9_-]+) process$`)
 	shutdownRe = regexp.MustCompile(`^the '([^']+)' process (?:is shut down|shuts down)$`)
 	featureNum = regexp.MustCompile(`^(\d+)`)
 )
@@ -370,7 +371,7 @@ func (sr *scenarioRun) step(ctx context.Context, st routedStep) (Status, string)
 	for _, own := range []struct {
 		re *regexp.Regexp
 		do func(*serveProcess)
-	}{{killRe, (*serveProcess).kill}, {crashRe, (*serveProcess).crash}, {shutdownRe, (*serveProcess).stop}} {
+	}{{killRe, (*serveProcess).kill}, {killBareRe, (*serveProcess).kill}, {crashRe, (*serveProcess).crash}, {shutdownRe, (*serveProcess).stop}} {
 		if m := own.re.FindStringSubmatch(st.text); m != nil {
 			sp, ok := sr.serves[m[1]]
 			if !ok || sp.dead {

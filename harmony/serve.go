@@ -257,6 +257,7 @@ func (s *server) execute(ctx context.Context, req StepRequest) StepResponse {
 	done := make(chan error, 1)
 	busy := make(chan struct{})
 	s.world.setLog(logs.add)
+	s.world.ctxIn = req.Context
 	go func() {
 		defer close(busy)
 		done <- runStep(stepCtx, match, s.world, args)
@@ -275,6 +276,16 @@ func (s *server) execute(ctx context.Context, req StepRequest) StepResponse {
 		return fail(err.Error())
 	}
 	resp.Success, resp.Logs = true, logs.take()
+	if len(s.world.ctxOut) > 0 {
+		merged := map[string]string{}
+		for k, v := range req.Context {
+			merged[k] = v
+		}
+		for k, v := range s.world.ctxOut {
+			merged[k] = v
+		}
+		resp.Context = merged
+	}
 	return resp
 }
 

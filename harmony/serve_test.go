@@ -138,7 +138,8 @@ func TestServeExecutesStepsAndReportsFailures(t *testing.T) {
 	s := startInProcess(t, ServeConfig{})
 	resp := s.step(t, 1, "the 'reader' process creates buffer 'harmony-unit' with metadata size '0' and payload size '4096'")
 	require.True(t, resp.Success, "error: %v", resp.Error)
-	assert.Equal(t, map[string]string{"k": "v"}, resp.Context, "the context comes back")
+	assert.Equal(t, "v", resp.Context["k"], "the context comes back")
+	assert.Equal(t, "harmony-unit", resp.Context[contextBuffer], "with the buffer's name added")
 	assert.NotEmpty(t, resp.Logs)
 
 	resp = s.step(t, 2, "the 'reader' process should read frame with size '7'")

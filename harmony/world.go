@@ -8,8 +8,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
+
+// oiebView is the control block as both sides see it.
+type oiebView = layout.OIEB
 
 // writeTimeout is how long a serve's writer waits for space before it reports
 // a full buffer. Shorter than the ring's default, so that the scenarios that
@@ -44,10 +48,21 @@ type world struct {
 	metaSize  map[string]int
 	stale     bool // a create step found a stale segment under its name
 
-	largeFrame int           // the size the "large frame" steps write
-	readDelay  time.Duration // the delay a later read loop sleeps per frame
-	writerGone bool          // the last read loop ended because the writer left
-	raceErrs   []error       // the outcomes of concurrent creators
+	largeFrame    int           // the size the "large frame" steps write
+	readDelay     time.Duration // the delay a later read loop sleeps per frame
+	writerGone    bool          // the last read loop ended because the writer left
+	raceErrs      []error       // the outcomes of concurrent creators
+	corruptFrames int           // frames read whose bytes were not their pattern
+	corruptedOIEB bool          // a step broke the control block on purpose
+	closedNames   []string      // buffers the last shutdown/destroy step closed
+	maxNameErr    error
+	tooLongErr    error
+	baselineFDs   int
+	iterations    int
+	writeChecks   []oiebStep
+	readChecks    []oiebStep
+	ctxIn         map[string]string // the scenario context the step came with
+	ctxOut        map[string]string // what the step adds to it
 
 	bg      *backgroundWriter
 	stopped *backgroundWriter // the last background writer a step stopped
@@ -69,6 +84,13 @@ func (w *world) clear() {
 	w.sequences, w.seqErrors, w.lastErr, w.attempted = nil, nil, nil, false
 	w.reserved, w.stale, w.bg, w.stopped = nil, false, nil, nil
 	w.largeFrame, w.readDelay, w.writerGone, w.raceErrs = 0, 0, false, nil
+	w.corruptFrames, w.corruptedOIEB = 0, false
+	w.closedNames, w.maxNameErr, w.tooLongErr, w.baselineFDs, w.iterations = nil, nil, nil, 0, 0
+	w.writeChecks, w.readChecks = nil, nil
+	w.ctxOut = map[string]string{}
+	w.closedNames, w.maxNameErr, w.tooLongErr, w.baselineFDs, w.iterations = nil, nil, nil, 0, 0
+	w.writeChecks, w.readChecks = nil, nil
+	w.ctxOut = map[string]string{}
 }
 
 // setLog points the world's log at the running step's collector.
@@ -141,6 +163,8 @@ func (w *world) createReader(base string, meta, payload uint64) error {
 	}
 	w.readers[base] = r
 	w.current = base
+	w.ctxOut[contextBuffer] = base
+	w.ctxOut[contextBuffer] = base
 	w.logf(LevelInformation, "created buffer %s (metadata %d, payload %d)", name, meta, payload)
 	return nil
 }

@@ -33,3 +33,37 @@ Feature: Errors
         Given the platform is 'Windows'
         And the 'reader' process creates buffer 'go-err-windows' with default config
         Then verify CreateFileMapping with proper naming
+
+    Scenario: E6 - A corrupt control block is refused
+        Given the 'reader' process creates buffer 'go-err-oieb' with default config
+        When the 'writer' process connects to buffer 'go-err-oieb'
+        And the test corrupts OIEB field 'operation_size' to wrong value
+        And a second 'writer' process attempts to connect to buffer 'go-err-oieb'
+        Then the connection should fail with invalid OIEB error
+
+    Scenario: E7 - A frame header of size zero is corruption
+        Given the 'reader' process creates buffer 'go-err-header' with default config
+        When the 'writer' process connects to buffer 'go-err-header'
+        And the 'writer' process writes frame with data 'abc'
+        And the test corrupts frame header 'payload_size' to '0'
+        And the 'reader' process attempts to read frame
+        Then the read should fail with invalid frame size error
+
+    Scenario: E8 - A sequence gap names both numbers
+        Given the 'reader' process creates buffer 'go-err-gap' with default config
+        When the 'writer' process connects to buffer 'go-err-gap'
+        And the 'writer' process writes frame with sequence '1'
+        And the 'writer' process writes frame with sequence '2'
+        Then the 'reader' process should read frame with sequence '1'
+        When the test corrupts next frame sequence to '7'
+        And the 'reader' process attempts to read frame
+        Then the read should fail with sequence error
+        And the error should show expected '2' got '7'
+
+    Scenario: E9 - The writer notices a killed reader mid-stream
+        Given the 'reader' process creates buffer 'go-err-reader-gone' with metadata size '0' and payload size '10240'
+        When the 'writer' process connects to buffer 'go-err-reader-gone'
+        And the 'writer' process starts writing large frame '8192' bytes
+        And the 'reader' process is killed while write in progress
+        And the 'writer' process detects reader death on next operation
+        Then the 'writer' process should throw reader dead exception

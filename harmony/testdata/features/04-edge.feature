@@ -53,3 +53,17 @@ Feature: Edge cases
         Then all sequence numbers should be correct
         And no frames should be lost
         And no deadlocks should occur
+
+    Scenario: X7 - Names, files and the lock on Linux
+        Given the platform is 'Linux'
+        And the 'reader' process creates buffer 'go-edge-files' with default config
+        Then verify shared memory entry exists in '/dev/shm/'
+        And verify proper named semaphores created
+        And verify lock file exists at correct location
+        And verify lock file is actually locked
+        And test with buffer names containing special characters
+        When test maximum name length
+        Then both platforms should handle it correctly
+        When gracefully shutdown
+        Then verify proper cleanup in '/dev/shm/'
+        And verify lock file is removed
