@@ -61,6 +61,7 @@ func DefaultRegistry() *Registry {
 	registerEdge(r)
 	registerIntegrity(r)
 	registerPlatform(r)
+	registerResources(r)
 	registerDuplex(r)
 	registerNotApplicable(r)
 	return r

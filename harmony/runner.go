@@ -2,6 +2,7 @@ package harmony
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -245,6 +246,7 @@ type routedStep struct {
 	kind      StepType
 	role      string // "" with broadcast
 	broadcast bool
+	table     string // the step's data table as JSON rows, if it has one
 }
 
 // route applies Harmony's rules: a step goes to the process it names; a step
@@ -269,6 +271,18 @@ func route(p *messages.Pickle) []routedStep {
 		prevKind = kind
 		text := strings.TrimSpace(s.Text)
 		rs := routedStep{text: text, kind: kind}
+		if s.Argument != nil && s.Argument.DataTable != nil {
+			var rows [][]string
+			for _, row := range s.Argument.DataTable.Rows {
+				var cells []string
+				for _, c := range row.Cells {
+					cells = append(cells, c.Value)
+				}
+				rows = append(rows, cells)
+			}
+			b, _ := json.Marshal(rows)
+			rs.table = string(b)
+		}
 		if m := processRe.FindStringSubmatch(text); m != nil {
 			rs.role = m[1]
 		} else if prevRole != "" {
@@ -390,7 +404,11 @@ func (sr *scenarioRun) step(ctx context.Context, st routedStep) (Status, string)
 		if err != nil {
 			return Failed, err.Error()
 		}
-		req := StepRequest{Process: role, StepType: st.kind, Step: st.text, Parameters: map[string]string{},
+		params := map[string]string{}
+		if st.table != "" {
+			params["table"] = st.table
+		}
+		req := StepRequest{Process: role, StepType: st.kind, Step: st.text, Parameters: params,
 			Context: sr.context, IsBroadcast: st.broadcast}
 		var resp StepResponse
 		if err := sp.call("executeStep", req, callTimeout, &resp); err != nil {

@@ -257,7 +257,7 @@ func (s *server) execute(ctx context.Context, req StepRequest) StepResponse {
 	done := make(chan error, 1)
 	busy := make(chan struct{})
 	s.world.setLog(logs.add)
-	s.world.ctxIn = req.Context
+	s.world.ctxIn, s.world.params = req.Context, req.Parameters
 	go func() {
 		defer close(busy)
 		done <- runStep(stepCtx, match, s.world, args)

@@ -63,6 +63,10 @@ type world struct {
 	readChecks    []oiebStep
 	ctxIn         map[string]string // the scenario context the step came with
 	ctxOut        map[string]string // what the step adds to it
+	params        map[string]string // the step's parameters
+	pendingCreate string
+	createdNames  []string
+	churn         *connector
 
 	bg      *backgroundWriter
 	stopped *backgroundWriter // the last background writer a step stopped
@@ -88,9 +92,7 @@ func (w *world) clear() {
 	w.closedNames, w.maxNameErr, w.tooLongErr, w.baselineFDs, w.iterations = nil, nil, nil, 0, 0
 	w.writeChecks, w.readChecks = nil, nil
 	w.ctxOut = map[string]string{}
-	w.closedNames, w.maxNameErr, w.tooLongErr, w.baselineFDs, w.iterations = nil, nil, nil, 0, 0
-	w.writeChecks, w.readChecks = nil, nil
-	w.ctxOut = map[string]string{}
+	w.pendingCreate, w.createdNames = "", nil
 }
 
 // setLog points the world's log at the running step's collector.
@@ -112,6 +114,10 @@ func (w *world) logf(level int, format string, args ...any) {
 func (w *world) reset() {
 	if w.bg != nil {
 		w.bg.stop()
+	}
+	if w.churn != nil {
+		w.churn.stop()
+		w.churn = nil
 	}
 	for _, f := range w.held {
 		_ = f.Release()
