@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -76,4 +77,29 @@ func RunnerConfig(path, selfArgs string) (*Config, error) {
 		c.Platforms["go"] = self
 	}
 	return c, nil
+}
+
+// CommandOptions builds a run's Options from a command line's values: the
+// features path, the config file (may be empty), a comma-separated platform
+// list (empty: go alone without a config file, every platform with one), a
+// --run expression (may be empty) and the arguments that make this program
+// a serve.
+func CommandOptions(features, configPath, platforms, run, selfArgs string) (Options, error) {
+	cfg, err := RunnerConfig(configPath, selfArgs)
+	if err != nil {
+		return Options{}, err
+	}
+	opts := Options{Features: features, Config: cfg}
+	switch {
+	case platforms != "":
+		opts.Platforms = strings.Split(platforms, ",")
+	case configPath == "":
+		opts.Platforms = []string{"go"}
+	}
+	if run != "" {
+		if opts.Run, err = regexp.Compile(run); err != nil {
+			return Options{}, fmt.Errorf("--run: %w", err)
+		}
+	}
+	return opts, nil
 }

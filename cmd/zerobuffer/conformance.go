@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"regexp"
-	"strings"
 	"syscall"
 
 	"github.com/zerobuffer/zerobuffer-go/harmony"
@@ -48,22 +46,14 @@ func runConformance(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "zerobuffer conformance: %v\n\n%s", cmp.Or(err, errors.New("--features DIR is required")), conformanceUsage)
 		return exitError
 	}
-	cfg, err := harmony.RunnerConfig(*config, "serve")
-	opts := harmony.Options{Features: *features, Config: cfg, Out: stdout}
-	if *platforms != "" {
-		opts.Platforms = strings.Split(*platforms, ",")
-	} else if *config == "" {
-		opts.Platforms = []string{"go"}
-	}
-	if err == nil && *run != "" {
-		opts.Run, err = regexp.Compile(*run)
-	}
-	if *verbose {
-		opts.ServeLog = stderr
-	}
+	opts, err := harmony.CommandOptions(*features, *config, *platforms, *run, "serve")
 	if err != nil {
 		fmt.Fprintf(stderr, "zerobuffer conformance: %v\n", err)
 		return exitError
+	}
+	opts.Out = stdout
+	if *verbose {
+		opts.ServeLog = stderr
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
