@@ -125,6 +125,24 @@ func TestRunnerRejectsBadInput(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// A serve that cannot start, or dies at once, fails its scenarios with the
+// reason; the run goes on.
+func TestRunnerReportsBrokenServes(t *testing.T) {
+	var out bytes.Buffer
+	cfg := &Config{Platforms: map[string]PlatformConfig{
+		"missing": {Executable: "/nonexistent/serve"},
+		"dies":    {Executable: "/bin/false"},
+	}}
+	sum, err := Run(context.Background(), Options{Features: "testdata/features/03-errors.feature", Config: cfg,
+		Platforms: []string{"missing", "dies"}, Run: regexp.MustCompile(`E4 `), Out: &out})
+	require.NoError(t, err)
+	require.Len(t, sum.Results, 2)
+	assert.Equal(t, 2, sum.Failed)
+	assert.Contains(t, sum.Results[0].Reason, "/nonexistent/serve")
+	assert.Contains(t, sum.Results[1].Reason, "not healthy")
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(out.String()), "0 passed, 2 failed, 0 skipped"))
+}
+
 func TestRouteFollowsHarmonysRules(t *testing.T) {
 	step := func(text string, typ messages.PickleStepType) *messages.PickleStep {
 		return &messages.PickleStep{Text: text, Type: typ}
