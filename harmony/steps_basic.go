@@ -103,12 +103,17 @@ func registerBasic(r *Registry) {
 		}
 		return w.write(ctx, 1024)
 	})
+	// A frame of a given size alone carries the simple pattern (byte i = i),
+	// as the other serves write and check it.
 	r.add(When, `the `+q+` process writes frame with (?:exact )?size `+q, func(ctx context.Context, w *world, a []string) error {
 		size, err := atoi(a[1], "size")
 		if err != nil {
 			return err
 		}
-		return w.write(ctx, size)
+		if size < 0 {
+			return fmt.Errorf("size %d is negative", size)
+		}
+		return w.writeBytes(ctx, simplePattern(size))
 	})
 	r.add(When, `the `+q+` process writes frame with data `+q, func(ctx context.Context, w *world, a []string) error {
 		return w.writeBytes(ctx, []byte(a[1]))
@@ -182,8 +187,8 @@ func registerBasic(r *Registry) {
 		if w.lastData == nil {
 			return errors.New("no frame has been read to verify")
 		}
-		if !isSimplePattern(w.lastData) {
-			return fmt.Errorf("frame %d's %d bytes do not hold the test pattern", w.lastSeq, len(w.lastData))
+		if !bytes.Equal(w.lastData, framePattern(len(w.lastData), w.lastSeq)) {
+			return fmt.Errorf("frame %d's %d bytes do not hold the test pattern for its sequence", w.lastSeq, len(w.lastData))
 		}
 		return nil
 	})
@@ -239,7 +244,8 @@ func registerBasic(r *Registry) {
 		if w.reserved == nil {
 			return errors.New("no zero-copy frame is reserved")
 		}
-		copy(w.reserved, simplePattern(len(w.reserved)))
+		// The frame's sequence-based pattern, as the other serves fill it.
+		copy(w.reserved, framePattern(len(w.reserved), w.nextSeq[w.current]))
 		return nil
 	})
 	r.add(When, `the `+q+` process commits zero-copy frame`, func(ctx context.Context, w *world, _ []string) error {
@@ -274,6 +280,9 @@ func registerBasic(r *Registry) {
 			}
 			if f.Len() != want {
 				return fmt.Errorf("frame %d is %d bytes, want %d", i+1, f.Len(), want)
+			}
+			if !isSimplePattern(w.lastData) {
+				return fmt.Errorf("frame %d's bytes do not hold the simple test pattern", i+1)
 			}
 		}
 		return nil
