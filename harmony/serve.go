@@ -134,6 +134,7 @@ func newServer(cfg ServeConfig) *server {
 	}
 	s := &server{cfg: cfg, steps: DefaultRegistry()}
 	s.world = newWorld(bufferSuffix(cfg.Getenv), s.logf)
+	s.world.crash = cfg.Crash
 	return s
 }
 

@@ -67,6 +67,9 @@ type world struct {
 	pendingCreate string
 	createdNames  []string
 	churn         *connector
+	server        *duplexServer
+	crash         func() // ends the process at once (ServeConfig.Crash)
+	client        *duplexClient
 
 	bg      *backgroundWriter
 	stopped *backgroundWriter // the last background writer a step stopped
@@ -93,6 +96,14 @@ func (w *world) clear() {
 	w.writeChecks, w.readChecks = nil, nil
 	w.ctxOut = map[string]string{}
 	w.pendingCreate, w.createdNames = "", nil
+	w.server, w.client = nil, nil
+}
+
+// crashSoon ends the process after d, as a crash would: the step that
+// asks for it answers first.
+func (w *world) crashSoon(d time.Duration) {
+	w.logf(LevelWarning, "crashing in %s", d)
+	time.AfterFunc(d, w.crash)
 }
 
 // setLog points the world's log at the running step's collector.
@@ -118,6 +129,12 @@ func (w *world) reset() {
 	if w.churn != nil {
 		w.churn.stop()
 		w.churn = nil
+	}
+	if w.client != nil {
+		_ = w.client.c.Close()
+	}
+	if w.server != nil {
+		_ = w.server.stop()
 	}
 	for _, f := range w.held {
 		_ = f.Release()
