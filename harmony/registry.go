@@ -62,6 +62,7 @@ func DefaultRegistry() *Registry {
 	registerIntegrity(r)
 	registerPlatform(r)
 	registerResources(r)
+	registerLimits(r)
 	registerDuplex(r)
 	registerNotApplicable(r)
 	return r

@@ -70,7 +70,7 @@ func TestProjectFeaturesGoByGo(t *testing.T) {
 			assert.Equal(t, Passed, r.Status, "%s / %s: %s", r.Feature, r.Scenario, r.Reason)
 		}
 	}
-	assert.Len(t, sum.Results, 6+4+9+7+5)
+	assert.Len(t, sum.Results, 6+4+9+8+5)
 	assert.Equal(t, sum.Passed+sum.Failed+sum.Skipped, len(sum.Results))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	assert.Equal(t, sum.Line(), lines[len(lines)-1])

@@ -68,6 +68,7 @@ type world struct {
 	createdNames  []string
 	churn         *connector
 	server        *duplexServer
+	exhaust       *exhaustion
 	crash         func() // ends the process at once (ServeConfig.Crash)
 	client        *duplexClient
 
@@ -96,7 +97,7 @@ func (w *world) clear() {
 	w.writeChecks, w.readChecks = nil, nil
 	w.ctxOut = map[string]string{}
 	w.pendingCreate, w.createdNames = "", nil
-	w.server, w.client = nil, nil
+	w.server, w.client, w.exhaust = nil, nil, nil
 }
 
 // crashSoon ends the process after d, as a crash would: the step that
@@ -132,6 +133,9 @@ func (w *world) reset() {
 	}
 	if w.client != nil {
 		_ = w.client.c.Close()
+	}
+	if err := w.releaseLimit(); err != nil {
+		w.logf(LevelWarning, "release the exhausted buffers: %v", err)
 	}
 	if w.server != nil {
 		_ = w.server.stop()

@@ -67,3 +67,11 @@ Feature: Edge cases
         When gracefully shutdown
         Then verify proper cleanup in '/dev/shm/'
         And verify lock file is removed
+
+    Scenario: X8 - Running out of descriptors fails cleanly
+        Given create maximum number of buffers system allows
+        When reach system limit
+        Then the test should verify graceful failure when limit reached
+        When cleanup all buffers
+        Then the test should verify resources properly released
+        And the system should return to normal state
