@@ -76,7 +76,6 @@ func registerBasic(r *Registry) {
 		if err := wr.SetMetadata(simplePattern(n)); err != nil {
 			return fmt.Errorf("write %d bytes of metadata: %w", n, err)
 		}
-		w.metaSize[w.current] = n
 		return nil
 	})
 	r.add(When, `the `+q+` process writes frame with size `+q+` and sequence `+q, func(ctx context.Context, w *world, a []string) error {

@@ -21,9 +21,6 @@ func registerErrors(r *Registry) {
 			return err
 		}
 		w.attempted, w.lastErr = true, wr.SetMetadata(simplePattern(n))
-		if w.lastErr == nil {
-			w.metaSize[w.current] = n
-		}
 		w.logf(LevelInformation, "metadata write of %d bytes: %v", n, w.lastErr)
 		return nil
 	}

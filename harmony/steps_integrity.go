@@ -21,7 +21,6 @@ func registerIntegrity(r *Registry) {
 			return err
 		}
 		o.OIEBSizeField.Store(64)
-		w.corruptedOIEB = true
 		w.logf(LevelWarning, "oieb_size set to 64 (must be 128)")
 		return nil
 	})

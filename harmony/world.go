@@ -45,7 +45,6 @@ type world struct {
 	attempted bool
 	nextSeq   map[string]uint64 // the writer's next sequence per buffer
 	reserved  []byte
-	metaSize  map[string]int
 	stale     bool // a create step found a stale segment under its name
 
 	largeFrame    int           // the size the "large frame" steps write
@@ -53,7 +52,6 @@ type world struct {
 	writerGone    bool          // the last read loop ended because the writer left
 	raceErrs      []error       // the outcomes of concurrent creators
 	corruptFrames int           // frames read whose bytes were not their pattern
-	corruptedOIEB bool          // a step broke the control block on purpose
 	closedNames   []string      // buffers the last shutdown/destroy step closed
 	maxNameErr    error
 	tooLongErr    error
@@ -87,12 +85,11 @@ func (w *world) clear() {
 	w.readers = map[string]*ring.Reader{}
 	w.writers = map[string]*ring.Writer{}
 	w.nextSeq = map[string]uint64{}
-	w.metaSize = map[string]int{}
 	w.current, w.held, w.lastData, w.lastSeq = "", nil, nil, 0
 	w.sequences, w.seqErrors, w.lastErr, w.attempted = nil, nil, nil, false
 	w.reserved, w.stale, w.bg, w.stopped = nil, false, nil, nil
 	w.largeFrame, w.readDelay, w.writerGone, w.raceErrs = 0, 0, false, nil
-	w.corruptFrames, w.corruptedOIEB = 0, false
+	w.corruptFrames = 0
 	w.closedNames, w.maxNameErr, w.tooLongErr, w.baselineFDs, w.iterations = nil, nil, nil, 0, 0
 	w.writeChecks, w.readChecks = nil, nil
 	w.ctxOut = map[string]string{}
