@@ -8,6 +8,8 @@
 //	zerobuffer relay IN OUT [options]  read IN (created here), write OUT
 //	zerobuffer inspect NAME [options]  show a buffer's state, read-only
 //	zerobuffer bench [options]         measure every notifier against its floor
+//	zerobuffer serve                   a Harmony serve on stdin/stdout
+//	zerobuffer conformance [options]   run Harmony feature files
 //	zerobuffer help [COMMAND]
 //
 // Each subcommand is a function of its arguments and output streams that
@@ -38,6 +40,8 @@ Commands:
   relay IN OUT     read frames from IN (created here) and write them to OUT
   inspect NAME     show a buffer's state (read-only; --json, --watch)
   bench            measure every notifier next to its raw floor (--quick, --out)
+  serve            a Harmony serve: JSON-RPC steps on stdin/stdout
+  conformance      run Harmony feature files against Go and other serves
   help [COMMAND]   this text, or a command's options
 
 Options take one or two dashes (-n or --frames, -frames or --frames) and may
@@ -54,11 +58,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"reader":  {runReader, readerUsage},
-	"writer":  {runWriter, writerUsage},
-	"relay":   {runRelay, relayUsage},
-	"inspect": {runInspect, inspectUsage},
-	"bench":   {bench.Run, bench.Usage()},
+	"reader":      {runReader, readerUsage},
+	"writer":      {runWriter, writerUsage},
+	"relay":       {runRelay, relayUsage},
+	"inspect":     {runInspect, inspectUsage},
+	"bench":       {bench.Run, bench.Usage()},
+	"serve":       {runServe, serveUsage},
+	"conformance": {runConformance, conformanceUsage},
 }
 
 // notYet are the commands announced in the usage but not built yet.
