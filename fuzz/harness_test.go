@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 
@@ -161,11 +162,9 @@ func (b *buffer) close() {
 	if err := b.peer.Close(); err != nil {
 		t.Errorf("unmap: %v", err)
 	}
-	for _, path := range bufferFiles(b.name) {
-		if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s left behind after Close (%v)", path, err)
-			os.Remove(path)
-		}
+	for _, path := range testsupport.BufferFiles(b.name) {
+		t.Errorf("%s left behind after Close", path)
+		os.Remove(path)
 	}
 }
 

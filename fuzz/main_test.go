@@ -9,86 +9,37 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
-// namePrefix starts the name of every buffer this package creates, with the
-// PID, so that each process (a fuzz worker, say) can tell its files.
-const namePrefix = "zbfuzz-"
-
-var (
-	procPrefix  = fmt.Sprintf("%s%d-", namePrefix, os.Getpid())
-	nameCounter atomic.Uint64
-)
+// names are this package's buffers: zbfuzz-PID-N. The PID tells each
+// process (a fuzz worker, say) its own files, and the coordinator the
+// files of workers that are gone.
+var names = testsupport.NewNames("zbfuzz-")
 
 // newName returns a buffer name no other live process uses.
-func newName() string { return fmt.Sprintf("%s%d", procPrefix, nameCounter.Add(1)) }
-
-// bufferFiles lists the files a buffer of that name may have.
-func bufferFiles(name string) []string {
-	return []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		ring.LockDir + "/" + name + ".lock",
-	}
-}
+func newName() string { return names.New() }
 
 // ourFiles lists the files of this package's buffers, of any process.
-func ourFiles() []string {
-	var files []string
-	for _, pattern := range []string{
-		"/dev/shm/" + namePrefix + "*",
-		"/dev/shm/sem.sem-?-" + namePrefix + "*",
-		ring.LockDir + "/" + namePrefix + "*",
-	} {
-		m, _ := filepath.Glob(pattern)
-		files = append(files, m...)
-	}
-	return files
-}
-
-// ownerPID is the PID in the name of one of our buffer files.
-func ownerPID(path string) int {
-	base := filepath.Base(path)
-	_, rest, _ := strings.Cut(base, namePrefix)
-	pid, _ := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
-	return pid
-}
-
-// testBinaryAlive reports whether pid is a live process running this test
-// binary. PIDs are reused (fast, on a busy machine), so a live PID alone
-// says nothing.
-func testBinaryAlive(pid int) bool {
-	self, err1 := os.Readlink("/proc/self/exe")
-	exe, err2 := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	return pid > 0 && err1 == nil && err2 == nil && filepath.Base(exe) == filepath.Base(self)
-}
+func ourFiles() []string { return testsupport.Files(names.Family()) }
 
 // orphans lists our buffer files whose process is gone (or is us, at the
 // end of a run).
 func orphans(includeSelf bool) []string {
 	var left []string
 	for _, f := range ourFiles() {
-		pid := ownerPID(f)
-		if (includeSelf && pid == os.Getpid()) || (pid != os.Getpid() && !testBinaryAlive(pid)) {
+		pid := names.OwnerPID(f)
+		if (includeSelf && pid == os.Getpid()) || (pid != os.Getpid() && !testsupport.SameBinaryAlive(pid)) {
 			left = append(left, f)
 		}
 	}
 	return left
-}
-
-func isFuzzWorker() bool {
-	return slices.ContainsFunc(os.Args[1:], func(a string) bool {
-		return a == "-test.fuzzworker" || a == "-test.fuzzworker=true" || a == "--test.fuzzworker"
-	})
 }
 
 // workerLog is where a fuzz worker's standard error goes. The go command
@@ -106,7 +57,7 @@ func removeEmptyWorkerLogs() {
 	logs, _ := filepath.Glob(filepath.Join(os.TempDir(), "zbfuzz-worker-*.log"))
 	for _, l := range logs {
 		pid, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(l), "zbfuzz-worker-"), ".log"))
-		if st, err := os.Stat(l); err == nil && st.Size() == 0 && !testBinaryAlive(pid) {
+		if st, err := os.Stat(l); err == nil && st.Size() == 0 && !testsupport.SameBinaryAlive(pid) {
 			os.Remove(l)
 		}
 	}
@@ -135,7 +86,7 @@ func cleanupOnInterrupt() (stop func()) {
 		case <-sig:
 			creating.Lock() // never unlocked: nothing more is created
 			for _, f := range ourFiles() {
-				if ownerPID(f) == os.Getpid() {
+				if names.OwnerPID(f) == os.Getpid() {
 					os.Remove(f)
 				}
 			}
@@ -160,57 +111,47 @@ func cleanupOnInterrupt() (stop func()) {
 	}
 }
 
-// runWith runs m with a handler around it.
-type runWith struct {
-	m      *testing.M
-	before func() (after func())
-}
-
-func (r runWith) Run() int {
-	after := r.before()
-	defer after()
-	return r.m.Run()
-}
-
+// TestMain runs the tests (or, in a fuzz worker, the worker) inside
+// testsupport.Main, which then checks for leaked goroutines, child
+// processes and buffer files: a worker checks its own files; the
+// coordinator (or a plain test run), which outlives its workers, also
+// checks theirs.
 func TestMain(m *testing.M) {
-	worker := isFuzzWorker()
-	if worker {
-		if f, err := os.Create(workerLog(os.Getpid())); err == nil {
-			_ = unix.Dup3(int(f.Fd()), 2, 0)
-			f.Close()
-		}
-	} else {
-		// What crashed processes (a crasher found by an earlier fuzz run)
-		// left behind is not this run's leak: remove the files of dead
-		// readers, including segments whose lock file is already gone.
-		_ = ring.CleanupStale()
-		for _, f := range orphans(false) {
-			os.Remove(f)
-		}
-	}
-	var tm goleak.TestingM = m
-	if worker {
-		tm = runWith{m: m, before: cleanupOnInterrupt}
-	}
-	goleak.VerifyTestMain(tm, goleak.Cleanup(func(code int) {
-		// A worker checks its own files; the coordinator (or a plain test
-		// run), which outlives its workers, also checks theirs.
-		left := orphans(true)
-		if worker {
-			left = slices.DeleteFunc(left, func(f string) bool { return ownerPID(f) != os.Getpid() })
-		}
-		if len(left) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: buffer files left behind: %s\n", strings.Join(left, ", "))
-			if code == 0 {
-				code = 1
+	worker := testsupport.IsFuzzWorker()
+	testsupport.Main(m, testsupport.MainConfig{
+		Setup: func() (func(), error) {
+			if worker {
+				if f, err := os.Create(workerLog(os.Getpid())); err == nil {
+					_ = unix.Dup3(int(f.Fd()), 2, 0)
+					f.Close()
+				}
+				return cleanupOnInterrupt(), nil
 			}
-		}
-		if worker && code == 0 {
-			os.Remove(workerLog(os.Getpid()))
-		}
-		if !worker {
-			removeEmptyWorkerLogs()
-		}
-		os.Exit(code)
-	}))
+			// What crashed processes (a crasher found by an earlier fuzz
+			// run) left behind is not this run's leak: remove the files
+			// of dead readers, including segments whose lock file is
+			// already gone.
+			_ = ring.CleanupStale()
+			for _, f := range orphans(false) {
+				os.Remove(f)
+			}
+			return nil, nil
+		},
+		Leftovers: func() []string {
+			left := orphans(true)
+			if worker {
+				left = slices.DeleteFunc(left, func(f string) bool { return names.OwnerPID(f) != os.Getpid() })
+			}
+			return append(left, testsupport.HiddenSegments(os.Getpid())...)
+		},
+		Done: func(code int) int {
+			if worker && code == 0 {
+				os.Remove(workerLog(os.Getpid()))
+			}
+			if !worker {
+				removeEmptyWorkerLogs()
+			}
+			return code
+		},
+	})
 }

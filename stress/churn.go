@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -26,24 +25,10 @@ const churnCycles = 1000
 // raceInstances is the number of reader instances in the connect race,
 // halved under the race detector.
 func raceInstances() int {
-	if raceEnabled {
+	if testsupport.RaceEnabled {
 		return 100
 	}
 	return 200
-}
-
-// bufferFiles lists the files of buffer name that exist: its segment, any
-// /dev/shm file whose name ends with it (the semaphores, or a notifier's
-// own), its lock file.
-func bufferFiles(name string) []string {
-	var left []string
-	for _, p := range []string{"/dev/shm/" + name, ring.LockDir + "/" + name + ".lock"} {
-		if _, err := os.Lstat(p); err == nil {
-			left = append(left, p)
-		}
-	}
-	m, _ := filepath.Glob("/dev/shm/?*" + name)
-	return append(left, m...)
 }
 
 // churnCycle creates a buffer, writes 1-4 frames into it, reads them back
@@ -213,49 +198,60 @@ func connectRace(t *testing.T, notifier, name string, seed uint64, instances int
 	return c
 }
 
-// TestChurn creates, uses and closes buffers over and over on a few reused
-// names, then races a connecting writer against readers that come and go;
-// afterwards nothing of it is left: files, descriptors, goroutines, child
-// processes.
-func TestChurn(t *testing.T) {
-	forEachNotifier(t, func(t *testing.T, notifier string) {
-		seed := seedFor(t)
-		rnd := newRNG(seed)
-		names := []string{newName(), newName(), newName(), newName(), newName()}
-		spec := func(i int) *streamSpec {
-			size := uint64(1024 + 64*rnd.intn(48))
-			return &streamSpec{
-				Buffer:   names[i%len(names)],
-				Notifier: notifier,
-				Seed:     mix64(seed + uint64(i)),
-				Ring:     size,
-				Metadata: uint64(64 * rnd.intn(2)),
-				MaxFrame: int(size / 8),
-			}
-		}
-		churnCycle(t, spec(0), rnd, false) // warm up whatever the runtime opens once
-		fds := fdCount(t)
-
-		cycles := churnCycles
-		start := time.Now()
-		for i := range cycles {
-			churnCycle(t, spec(i), rnd, i%100 == 0)
-		}
-		elapsed := time.Since(start)
-		t.Logf("%d create/connect/write/read/close cycles on %d names in %v (%.0f cycles/s)",
-			cycles, len(names), elapsed.Round(time.Millisecond), float64(cycles)/elapsed.Seconds())
-
-		start = time.Now()
-		c := connectRace(t, notifier, names[0], seed, raceInstances())
-		t.Logf("connect race: %d reader instances in %v; writer connects: %d ok, %d ErrBufferNotFound, %d ErrReaderDead; frames: %d written, %d read; writes refused: %d ErrReaderDead, %d ErrBufferFull",
-			c.instances, time.Since(start).Round(time.Millisecond), c.connected, c.notFound, c.readerDead,
-			c.written, c.framesRead, c.writeReaderDead, c.writeFull)
-
-		for _, name := range names {
-			require.Empty(t, bufferFiles(name), "files of %s after churn", name)
-		}
-		require.Equal(t, fds, fdCount(t), "open file descriptors before and after churn")
-		goleak.VerifyNone(t)
-		require.Empty(t, childPIDs(), "child processes")
+// Churn creates, uses and closes buffers over and over on a few reused
+// names (1,000 cycles per notifier), then races a writer connecting in a
+// loop against readers that come and go (200 reader instances, 100 under
+// the race detector). Afterwards nothing of it is left: files,
+// descriptors, goroutines, child processes. It compares this process's
+// descriptors, goroutines and children before and after, so it must not
+// run in parallel with other tests. The duration does not apply.
+func Churn(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.forEachNotifier(t, func(t *testing.T, notifier string) {
+			churn(t, cfg, notifier)
+		})
 	})
+}
+
+func churn(t *testing.T, cfg config, notifier string) {
+	seed := cfg.seedFor(t)
+	rnd := newRNG(seed)
+	names := []string{newName(), newName(), newName(), newName(), newName()}
+	spec := func(i int) *streamSpec {
+		size := uint64(1024 + 64*rnd.intn(48))
+		return &streamSpec{
+			Buffer:   names[i%len(names)],
+			Notifier: notifier,
+			Seed:     mix64(seed + uint64(i)),
+			Ring:     size,
+			Metadata: uint64(64 * rnd.intn(2)),
+			MaxFrame: int(size / 8),
+		}
+	}
+	churnCycle(t, spec(0), rnd, false) // warm up whatever the runtime opens once
+	fds := fdCount(t)
+	goroutines := goleak.IgnoreCurrent()
+	kids := testsupport.ChildPIDs()
+
+	cycles := churnCycles
+	start := time.Now()
+	for i := range cycles {
+		churnCycle(t, spec(i), rnd, i%100 == 0)
+	}
+	elapsed := time.Since(start)
+	t.Logf("%d create/connect/write/read/close cycles on %d names in %v (%.0f cycles/s)",
+		cycles, len(names), elapsed.Round(time.Millisecond), float64(cycles)/elapsed.Seconds())
+
+	start = time.Now()
+	c := connectRace(t, notifier, names[0], seed, raceInstances())
+	t.Logf("connect race: %d reader instances in %v; writer connects: %d ok, %d ErrBufferNotFound, %d ErrReaderDead; frames: %d written, %d read; writes refused: %d ErrReaderDead, %d ErrBufferFull",
+		c.instances, time.Since(start).Round(time.Millisecond), c.connected, c.notFound, c.readerDead,
+		c.written, c.framesRead, c.writeReaderDead, c.writeFull)
+
+	for _, name := range names {
+		require.Empty(t, testsupport.BufferFiles(name), "files of %s after churn", name)
+	}
+	require.Equal(t, fds, fdCount(t), "open file descriptors before and after churn")
+	goleak.VerifyNone(t, goroutines)
+	require.ElementsMatch(t, kids, testsupport.ChildPIDs(), "child processes before and after churn")
 }

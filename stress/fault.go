@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
@@ -304,7 +305,7 @@ func takeOver(t *testing.T, sp *streamSpec, old *streamWriter) {
 	}
 	replacementStream(t, r, &fresh)
 	require.NoError(t, r.Close())
-	require.Empty(t, bufferFiles(sp.Buffer), "files of %s after the new reader closed", sp.Buffer)
+	require.Empty(t, testsupport.BufferFiles(sp.Buffer), "files of %s after the new reader closed", sp.Buffer)
 }
 
 func parseCount(t *testing.T, s string) uint64 {
@@ -323,8 +324,8 @@ var faultCases = []struct {
 		c := startChild(t, "writer-reserve", sp)
 		sr := newStreamReader(r, sp)
 		readUntil(t, sr, sp.Before-2) // two committed frames stay unread
-		k := parseCount(t, c.expect("RESERVED "))
-		c.kill()
+		k := parseCount(t, c.Expect("RESERVED "))
+		c.Kill()
 		expectWriterDead(t, sr, k, time.Now())
 		afterWriterDeath(t, r, sp)
 	}},
@@ -333,43 +334,43 @@ var faultCases = []struct {
 		c := startChild(t, "writer-midcopy", sp)
 		sr := newStreamReader(r, sp)
 		readUntil(t, sr, sp.Before) // room for the large slot
-		k := parseCount(t, c.expect("COPYING "))
-		c.kill()
+		k := parseCount(t, c.Expect("COPYING "))
+		c.Kill()
 		expectWriterDead(t, sr, k, time.Now())
 		afterWriterDeath(t, r, sp)
 	}},
 	{"writer-killed-blocked-full", func(t *testing.T, sp *streamSpec) {
 		r := openReader(t, sp)
 		c := startChild(t, "writer-blocked", sp)
-		k := parseCount(t, c.expect("BLOCKING "))
+		k := parseCount(t, c.Expect("BLOCKING "))
 		require.True(t, wouldBlock(r.OIEB(), r.PayloadSize(), sp.size(k+1)), "the ring has no room for frame %d", k+1)
-		c.kill()
+		c.Kill()
 		expectWriterDead(t, newStreamReader(r, sp), k, time.Now())
 		afterWriterDeath(t, r, sp)
 	}},
 	{"reader-killed-holding", func(t *testing.T, sp *streamSpec) {
 		c := startChild(t, "reader-hold", sp)
-		c.expect("READY")
+		c.Expect("READY")
 		w, err := connect(sp)
 		require.NoError(t, err)
 		t.Cleanup(func() { w.Close() })
 		sw := newStreamWriter(w, sp)
 		require.NoError(t, errors.Join(sw.start(), sw.writeN(1, sp.Before)))
-		c.expect("HOLDING ")
-		c.kill()
+		c.Expect("HOLDING ")
+		c.Kill()
 		expectReaderDead(t, sw, sp.Before+1, time.Now())
 		takeOver(t, sp, sw) // the old writer is still connected
 	}},
 	{"reader-killed-waiting", func(t *testing.T, sp *streamSpec) {
 		c := startChild(t, "reader-blocked", sp)
-		c.expect("READY")
+		c.Expect("READY")
 		w, err := connect(sp)
 		require.NoError(t, err)
 		t.Cleanup(func() { w.Close() })
 		sw := newStreamWriter(w, sp)
 		require.NoError(t, errors.Join(sw.start(), sw.writeN(1, sp.Before)))
-		c.expect("WAITING ")
-		c.kill()
+		c.Expect("WAITING ")
+		c.Kill()
 		expectReaderDead(t, sw, sp.Before+1, time.Now())
 		require.NoError(t, w.Close())
 		takeOver(t, sp, nil)
@@ -383,8 +384,8 @@ var faultCases = []struct {
 		c := startChild(t, "stream-writer", sp)
 		sr := newStreamReader(r, sp)
 		readUntil(t, sr, sp.Before)
-		c.signal(syscall.SIGSTOP)
-		c.waitStopped()
+		c.Signal(syscall.SIGSTOP)
+		c.WaitStopped()
 		timeouts, drained := 0, 0
 		for timeouts < 3 {
 			ctx, cancel := readCtx(5 * liveness)
@@ -399,13 +400,13 @@ var faultCases = []struct {
 				t.Fatalf("reading while the writer is stopped (a stopped writer is slow, not dead): %v", err)
 			}
 		}
-		require.True(t, allThreadsStopped(c.pid()), "the writer stayed stopped")
-		c.signal(syscall.SIGCONT)
+		require.True(t, testsupport.AllThreadsStopped(c.PID()), "the writer stayed stopped")
+		c.Signal(syscall.SIGCONT)
 		rs, err := sr.run()
 		require.NoError(t, err, "after SIGCONT")
 		var ws streamStats
-		require.NoError(t, json.Unmarshal([]byte(c.expect("DONE ")), &ws))
-		require.NoError(t, c.wait())
+		require.NoError(t, json.Unmarshal([]byte(c.Expect("DONE ")), &ws))
+		require.NoError(t, c.Wait())
 		require.Equal(t, sp.Frames, rs.Frames)
 		require.Equal(t, ws.Bytes, rs.Bytes)
 		t.Logf("writer stopped after frame %d: %d frames drained, then %d waits of %v timed out without a death; %d frames intact in all",
@@ -415,7 +416,7 @@ var faultCases = []struct {
 		sp.Before = 200 + sp.Before
 		sp.Frames = sp.Before + 1000
 		c := startChild(t, "stream-reader", sp)
-		c.expect("READY")
+		c.Expect("READY")
 		w, err := connect(sp, ring.WithWriteTimeout(5*liveness))
 		require.NoError(t, err)
 		t.Cleanup(func() { w.Close() })
@@ -436,8 +437,8 @@ var faultCases = []struct {
 		for seq := uint64(1); seq <= sp.Before; seq++ {
 			write(seq)
 		}
-		c.signal(syscall.SIGSTOP)
-		c.waitStopped()
+		c.Signal(syscall.SIGSTOP)
+		c.WaitStopped()
 		seq, timeouts, filled := sp.Before+1, 0, 0
 		for timeouts < 3 {
 			err := sw.write(seq)
@@ -451,15 +452,15 @@ var faultCases = []struct {
 				t.Fatalf("writing while the reader is stopped (a stopped reader is slow, not dead): %v", err)
 			}
 		}
-		require.True(t, allThreadsStopped(c.pid()), "the reader stayed stopped")
-		c.signal(syscall.SIGCONT)
+		require.True(t, testsupport.AllThreadsStopped(c.PID()), "the reader stayed stopped")
+		c.Signal(syscall.SIGCONT)
 		for ; seq <= sp.Frames; seq++ {
 			write(seq)
 		}
 		require.NoError(t, w.Close())
 		var rs streamStats
-		require.NoError(t, json.Unmarshal([]byte(c.expect("DONE ")), &rs))
-		require.NoError(t, c.wait())
+		require.NoError(t, json.Unmarshal([]byte(c.Expect("DONE ")), &rs))
+		require.NoError(t, c.Wait())
 		require.Equal(t, sp.Frames, rs.Frames)
 		require.Equal(t, sw.st.Bytes, rs.Bytes)
 		t.Logf("reader stopped after frame %d: %d more frames filled the ring, then %d writes timed out (ErrBufferFull) without a death; %d frames intact in all, %d ErrBufferFull retried while it ran",
@@ -467,13 +468,21 @@ var faultCases = []struct {
 	}},
 }
 
-// TestFaults kills and stops peers at chosen states, for every notifier.
-func TestFaults(t *testing.T) {
-	forEachNotifier(t, func(t *testing.T, notifier string) {
-		for _, fc := range faultCases {
-			t.Run(fc.name, func(t *testing.T) {
-				fc.run(t, faultSpec(seedFor(t), notifier))
-			})
-		}
+// Faults kills and stops real peer processes at chosen states: SIGKILL of
+// the writer between Reserve and Commit, in the middle of filling a large
+// slot and while blocked on a full ring; SIGKILL of the reader while it
+// holds frames and while it waits; SIGSTOP and SIGCONT of either. The
+// survivor reports the death (ErrWriterDead, ErrReaderDead) and never
+// returns a torn or uncommitted frame; a stopped peer is slow, never dead.
+// Its scenarios are fixed: the duration does not apply.
+func Faults(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.forEachNotifier(t, func(t *testing.T, notifier string) {
+			for _, fc := range faultCases {
+				t.Run(fc.name, func(t *testing.T) {
+					fc.run(t, faultSpec(cfg.seedFor(t), notifier))
+				})
+			}
+		})
 	})
 }

@@ -1,7 +1,6 @@
 package stress
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -11,24 +10,17 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
-
-	// Every notifier is linked in, so that the suites cover them all.
-	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
-	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
 const (
@@ -41,7 +33,7 @@ const (
 
 	// hangGuard bounds every wait of the tests. It only turns a hang into
 	// a failure; no test passes or fails on how long something took.
-	hangGuard = 60 * time.Second
+	hangGuard = testsupport.HangGuard
 	// deathBound is how long a survivor may take to report its peer dead.
 	// It too only catches hangs: at the liveness interval below the
 	// report comes within a few intervals.
@@ -52,60 +44,100 @@ const (
 	golden = 0x9E3779B97F4A7C15
 )
 
-// testPrefix starts the name of every buffer this run creates, so that the
-// leak checks can tell ours from anything else in /dev/shm.
-var testPrefix = fmt.Sprintf("zbtest-stress-%d-", os.Getpid())
-
-var nameCounter atomic.Uint64
+// names are the buffers of this process's suites: zbtest-stress-PID-N, so
+// that the leak checks can tell ours from anything else in /dev/shm.
+var names = testsupport.NewNames("zbtest-stress-")
 
 // newName returns a fresh buffer name.
-func newName() string { return fmt.Sprintf("%s%d", testPrefix, nameCounter.Add(1)) }
+func newName() string { return names.New() }
 
-// The knobs, read once by TestMain.
-var (
-	budget     = defaultDuration
-	masterSeed uint64
-)
+// config is what a suite runs with: Options resolved against the
+// environment.
+type config struct {
+	notifiers []string
+	budget    time.Duration
+	seed      uint64 // the master seed; each test derives its own
+}
 
-func loadConfig() error {
+// processSeed is the master seed when neither Options nor ZB_STRESS_SEED
+// gives one: time-based, but one per process, so that every suite of a
+// run logs the same seed.
+var processSeed = sync.OnceValue(func() uint64 { return uint64(time.Now().UnixNano()) })
+
+// envKnobs reads ZB_STRESS_DURATION and ZB_STRESS_SEED; a zero value is
+// an unset knob.
+func envKnobs() (budget time.Duration, seed uint64, seedSet bool, err error) {
 	if s := os.Getenv(durationEnv); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("%s=%q: want a positive Go duration such as 2s or 1h", durationEnv, s)
+		d, perr := time.ParseDuration(s)
+		if perr != nil || d <= 0 {
+			return 0, 0, false, fmt.Errorf("stress: %s=%q: want a positive Go duration such as 2s or 1h", durationEnv, s)
 		}
 		budget = d
 	}
 	if s := os.Getenv(seedEnv); s != "" {
-		v, err := strconv.ParseUint(s, 0, 64)
-		if err != nil {
-			return fmt.Errorf("%s=%q: want an unsigned integer", seedEnv, s)
+		v, perr := strconv.ParseUint(s, 0, 64)
+		if perr != nil {
+			return 0, 0, false, fmt.Errorf("stress: %s=%q: want an unsigned integer", seedEnv, s)
 		}
-		masterSeed = v
-	} else {
-		masterSeed = uint64(time.Now().UnixNano())
+		seed, seedSet = v, true
 	}
-	return nil
+	return budget, seed, seedSet, nil
+}
+
+// resolve fills in what opts leaves out: the knobs from the environment,
+// then the defaults; every registered notifier. Every notifier named must
+// be registered.
+func (opts Options) resolve() (config, error) {
+	budget, seed, seedSet, err := envKnobs()
+	if err != nil {
+		return config{}, err
+	}
+	c := config{notifiers: opts.Notifiers, budget: opts.Duration, seed: opts.Seed}
+	switch {
+	case c.budget < 0:
+		return config{}, fmt.Errorf("stress: Options.Duration %v is negative", c.budget)
+	case c.budget == 0 && budget > 0:
+		c.budget = budget
+	case c.budget == 0:
+		c.budget = defaultDuration
+	}
+	if c.seed == 0 {
+		if seedSet {
+			c.seed = seed
+		} else {
+			c.seed = processSeed()
+		}
+	}
+	registered := ring.NotifierNames()
+	if len(c.notifiers) == 0 {
+		c.notifiers = registered
+	}
+	if len(c.notifiers) == 0 {
+		return config{}, errors.New("stress: no notifier is registered")
+	}
+	for _, name := range c.notifiers {
+		if !slices.Contains(registered, name) {
+			return config{}, fmt.Errorf("stress: notifier %q is not registered (registered: %v); import the package that registers it", name, registered)
+		}
+	}
+	return c, nil
 }
 
 // seedFor logs the run's seed and returns the test's own, derived from it
 // and the test's name, so that a test rerun alone makes the same choices.
-func seedFor(t *testing.T) uint64 {
+func (c config) seedFor(t *testing.T) uint64 {
 	t.Helper()
 	h := fnv.New64a()
 	h.Write([]byte(t.Name()))
-	seed := mix64(masterSeed ^ h.Sum64())
-	t.Logf("%s=%d (this test's seed %#x); rerun with: %s=%d go test -run '^%s$' ./stress", seedEnv, masterSeed, seed, seedEnv, masterSeed, t.Name())
+	seed := mix64(c.seed ^ h.Sum64())
+	t.Logf("%s=%d (this test's seed %#x); rerun with: %s=%d go test -run '^%s$'", seedEnv, c.seed, seed, seedEnv, c.seed, t.Name())
 	return seed
 }
 
-// forEachNotifier runs f once per notifier the ring offers, one after the
-// other: spinning notifiers burn a core while they wait, and this machine
-// may have two.
-func forEachNotifier(t *testing.T, f func(t *testing.T, notifier string)) {
-	names := ring.NotifierNames()
-	require.NotEmpty(t, names)
-	require.Contains(t, names, "semaphore")
-	for _, name := range names {
+// forEachNotifier runs f once per notifier, one after the other: spinning
+// notifiers burn a core while they wait, and the machine may have two.
+func (c config) forEachNotifier(t *testing.T, f func(t *testing.T, notifier string)) {
+	for _, name := range c.notifiers {
 		t.Run(name, func(t *testing.T) {
 			_, err := ring.NewNotifier(name)
 			require.NoError(t, err, "ring.NewNotifier(%q)", name)
@@ -327,221 +359,30 @@ func metadataFor(sp *streamSpec) []byte {
 	return b
 }
 
-// ---- Leak probes ----
-
-// leftoverFiles lists files in /dev/shm and the lock directory whose names
-// contain prefix, plus hidden segments this process started.
-func leftoverFiles(prefix string) []string {
-	var left []string
-	for _, pattern := range []string{
-		"/dev/shm/*" + prefix + "*",
-		"/dev/shm/.zerobuffer-" + strconv.Itoa(os.Getpid()) + "-*",
-		ring.LockDir + "/*" + prefix + "*",
-	} {
-		m, _ := filepath.Glob(pattern)
-		left = append(left, m...)
-	}
-	return left
-}
-
-// childPIDs lists the live (or unreaped) children of this process.
-func childPIDs() []int {
-	me := os.Getpid()
-	entries, _ := os.ReadDir("/proc")
-	var kids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(string(b[i+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(me) {
-			kids = append(kids, pid)
-		}
-	}
-	return kids
-}
+// ---- Probes ----
 
 // fdCount counts this process's open file descriptors.
 func fdCount(t *testing.T) int {
 	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
+	n, err := testsupport.FDCount()
 	require.NoError(t, err)
-	return len(entries)
+	return n
 }
 
 // ---- Child processes ----
 
-// child is the test binary re-executed in a role (see runChild).
-type child struct {
-	t        testing.TB
-	role     string
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	lines    chan string // stdout, line by line; closed at EOF
-	stderr   lockedBuffer
-	readDone chan struct{}
-	waited   bool
-	waitErr  error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startChild starts the test binary in role with spec. The child is
-// killed and reaped when the test ends, whatever happened.
-func startChild(t *testing.T, role string, sp *streamSpec) *child {
+// startChild starts the test binary in role with spec (see childMain).
+// The child is killed and reaped when the test ends, whatever happened.
+func startChild(t *testing.T, role string, sp *streamSpec) *testsupport.Child {
 	t.Helper()
 	spec, err := json.Marshal(sp)
 	require.NoError(t, err)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childRoleEnv+"="+role, childSpecEnv+"="+string(spec))
-	// Should this process die, the kernel kills the child too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	c := &child{t: t, role: role, cmd: cmd, lines: make(chan string, 256), readDone: make(chan struct{})}
-	cmd.Stderr = &c.stderr
-	c.stdin, err = cmd.StdinPipe()
-	require.NoError(t, err)
-	pr, pw, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout = pw
-	if err := cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
-		require.NoError(t, err)
-	}
-	pw.Close()
-	go func() {
-		defer close(c.readDone)
-		defer pr.Close()
-		defer close(c.lines)
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		// Never leave a child behind: kill (SIGKILL ends a stopped child
-		// too) and reap.
-		if !c.waited {
-			c.cmd.Process.Kill()
-			c.wait()
-		}
-	})
+	c := testsupport.Reexec(t, role, []string{childRoleEnv + "=" + role, childSpecEnv + "=" + string(spec)})
+	c.Hint = "a test binary running the stress suites plays child roles only when its TestMain calls stress.Main or stress.RunChild"
+	// A test binary whose TestMain ignores the role exits at once: say so
+	// now rather than when a peer waits for it in vain.
+	c.Expect("ROLE ")
 	return c
-}
-
-func (c *child) pid() int { return c.cmd.Process.Pid }
-
-// expect waits for a line starting with prefix and returns the rest of it.
-// Other lines are ignored. A child that ends first fails the test.
-func (c *child) expect(prefix string) string {
-	c.t.Helper()
-	timer := time.NewTimer(hangGuard)
-	defer timer.Stop()
-	for {
-		select {
-		case line, ok := <-c.lines:
-			if !ok {
-				err := c.wait()
-				c.t.Fatalf("child %s ended before printing %q: %v; stderr:\n%s", c.role, prefix, err, c.stderr.String())
-			}
-			if rest, found := strings.CutPrefix(line, prefix); found {
-				return strings.TrimSpace(rest)
-			}
-		case <-timer.C:
-			c.kill()
-			c.t.Fatalf("child %s did not print %q within %v (hang guard); stderr:\n%s", c.role, prefix, hangGuard, c.stderr.String())
-		}
-	}
-}
-
-// wait reaps the child (killing it if it outlives the hang guard) and
-// returns its exit error with its stderr.
-func (c *child) wait() error {
-	if c.waited {
-		return c.waitErr
-	}
-	c.waited = true
-	c.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(hangGuard):
-		c.cmd.Process.Kill()
-		err = fmt.Errorf("still running after %v (hang guard), killed: %v", hangGuard, <-done)
-	}
-	<-c.readDone // the child's end of stdout is closed once it is gone
-	if err != nil {
-		c.waitErr = fmt.Errorf("child %s: %w; stderr:\n%s", c.role, err, c.stderr.String())
-	}
-	return c.waitErr
-}
-
-// kill sends SIGKILL and reaps the child: from then on kill(pid, 0) fails.
-func (c *child) kill() {
-	c.cmd.Process.Kill()
-	c.wait()
-}
-
-func (c *child) signal(sig syscall.Signal) {
-	c.t.Helper()
-	require.NoError(c.t, syscall.Kill(c.pid(), sig), "kill(%d, %v)", c.pid(), sig)
-}
-
-// waitStopped waits until every thread of the child is stopped (state T),
-// after a SIGSTOP.
-func (c *child) waitStopped() {
-	c.t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !allThreadsStopped(c.pid()) {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("child %s (PID %d) not stopped after SIGSTOP within %v", c.role, c.pid(), hangGuard)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func allThreadsStopped(pid int) bool {
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
-	if err != nil || len(tasks) == 0 {
-		return false
-	}
-	for _, p := range tasks {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return false
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
-			return false
-		}
-	}
-	return true
 }
 
 // childMain is the child process's main: run role with the spec from the
@@ -557,6 +398,7 @@ func childMain(role string) int {
 		fmt.Fprintf(os.Stderr, "child: unknown role %q\n", role)
 		return 2
 	}
+	say("ROLE %s", role) // startChild waits for it: the role was taken
 	// Should the parent vanish without killing us, we leave anyway.
 	time.AfterFunc(10*time.Minute+2*sp.Duration, func() {
 		fmt.Fprintf(os.Stderr, "child %s: still running after its lifetime, exiting\n", role)

@@ -434,24 +434,24 @@ func runLeg(t *testing.T, leg string, sp *streamSpec) (ws, rs streamStats) {
 		var rerr error
 		rs, rerr = newStreamReader(r, sp).run()
 		if rerr != nil {
-			c.kill()
-			t.Fatalf("reader: %v\nchild writer stderr:\n%s", rerr, c.stderr.String())
+			c.Kill()
+			t.Fatalf("reader: %v\nchild writer stderr:\n%s", rerr, c.Stderr())
 		}
-		require.NoError(t, json.Unmarshal([]byte(c.expect("DONE ")), &ws))
-		require.NoError(t, c.wait())
+		require.NoError(t, json.Unmarshal([]byte(c.Expect("DONE ")), &ws))
+		require.NoError(t, c.Wait())
 	case "proc-reader":
 		c := startChild(t, "stream-reader", sp)
-		c.expect("READY")
+		c.Expect("READY")
 		w, err := connect(sp)
 		require.NoError(t, err, "connect")
 		var werr error
 		ws, werr = newStreamWriter(w, sp).run()
 		if werr = errors.Join(werr, w.Close()); werr != nil {
-			c.kill()
-			t.Fatalf("writer: %v\nchild reader stderr:\n%s", werr, c.stderr.String())
+			c.Kill()
+			t.Fatalf("writer: %v\nchild reader stderr:\n%s", werr, c.Stderr())
 		}
-		require.NoError(t, json.Unmarshal([]byte(c.expect("DONE ")), &rs))
-		require.NoError(t, c.wait())
+		require.NoError(t, json.Unmarshal([]byte(c.Expect("DONE ")), &rs))
+		require.NoError(t, c.Wait())
 	default:
 		t.Fatalf("unknown leg %q", leg)
 	}
@@ -489,11 +489,11 @@ func baseSpec(seed uint64, notifier string, d time.Duration) *streamSpec {
 	}
 }
 
-// runStreamSuite runs each profile in each leg, splitting the budget
-// between them.
-func runStreamSuite(t *testing.T, profiles map[string]func(sp *streamSpec)) {
-	forEachNotifier(t, func(t *testing.T, notifier string) {
-		d := budget / time.Duration(len(profiles)*len(streamLegs))
+// streamSuite runs each profile in each leg, for each notifier, splitting
+// the budget between them.
+func (cfg config) streamSuite(t *testing.T, profiles map[string]func(sp *streamSpec)) {
+	cfg.forEachNotifier(t, func(t *testing.T, notifier string) {
+		d := cfg.budget / time.Duration(len(profiles)*len(streamLegs))
 		var total streamStats
 		var elapsed time.Duration
 		for _, pname := range slices.Sorted(maps.Keys(profiles)) {
@@ -503,7 +503,7 @@ func runStreamSuite(t *testing.T, profiles map[string]func(sp *streamSpec)) {
 					name = pname + "/" + leg
 				}
 				t.Run(name, func(t *testing.T) {
-					sp := baseSpec(seedFor(t), notifier, d)
+					sp := baseSpec(cfg.seedFor(t), notifier, d)
 					profiles[pname](sp)
 					ws, rs := runLeg(t, leg, sp)
 					logFigures(t, sp, ws, rs)
@@ -523,38 +523,49 @@ func runStreamSuite(t *testing.T, profiles map[string]func(sp *streamSpec)) {
 	})
 }
 
-// TestStreamRandomSizes streams frames of random sizes through small rings:
-// wraps, wrap markers, wasted and early-wrapped tails all the time; every
-// byte and sequence number checked.
-func TestStreamRandomSizes(t *testing.T) {
-	runStreamSuite(t, map[string]func(*streamSpec){"": func(*streamSpec) {}})
-}
-
-// TestStreamPauses is the random-size stream with a slow reader and a fast
-// writer, then a fast reader and a slow writer.
-func TestStreamPauses(t *testing.T) {
-	runStreamSuite(t, map[string]func(*streamSpec){
-		"slow-reader": func(sp *streamSpec) { sp.ReaderPause = pause{Every: 2, Max: time.Millisecond} },
-		"slow-writer": func(sp *streamSpec) { sp.WriterPause = pause{Every: 2, Max: time.Millisecond} },
+// RandomSizes streams frames of random sizes (1 B to a third of the ring)
+// through small rings (4-16 KiB): wraps, wrap markers, wasted and
+// early-wrapped tails all the time; every byte, size and sequence number
+// checked. Legs: goroutine pair, process pair with the child as writer,
+// process pair with the child as reader.
+func RandomSizes(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.streamSuite(t, map[string]func(*streamSpec){"": func(*streamSpec) {}})
 	})
 }
 
-// TestStreamReserveHold delays between Reserve and Commit and fills slots
-// piecewise, while the reader holds up to 8 frames and releases them in
-// random order.
-func TestStreamReserveHold(t *testing.T) {
-	runStreamSuite(t, map[string]func(*streamSpec){"": func(sp *streamSpec) {
-		sp.SlowCommit = true
-		sp.Hold = 8
-	}})
+// Pauses is RandomSizes with a slow reader and a fast writer, then a fast
+// reader and a slow writer (random pauses of 1 µs to 1 ms).
+func Pauses(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.streamSuite(t, map[string]func(*streamSpec){
+			"slow-reader": func(sp *streamSpec) { sp.ReaderPause = pause{Every: 2, Max: time.Millisecond} },
+			"slow-writer": func(sp *streamSpec) { sp.WriterPause = pause{Every: 2, Max: time.Millisecond} },
+		})
+	})
 }
 
-// TestMemoryOrdering streams frames of u64 fields stored in order, with
-// plain stores, straight into the reserved slot; the reader checks every
-// field of every frame, last first.
-func TestMemoryOrdering(t *testing.T) {
-	runStreamSuite(t, map[string]func(*streamSpec){"": func(sp *streamSpec) {
-		sp.Fields = true
-		sp.Hold = 4
-	}})
+// ReserveHold delays between Reserve and Commit and fills slots
+// piecewise, while the reader holds up to 8 frames and releases them in
+// random order, checking each again just before its release.
+func ReserveHold(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.streamSuite(t, map[string]func(*streamSpec){"": func(sp *streamSpec) {
+			sp.SlowCommit = true
+			sp.Hold = 8
+		}})
+	})
+}
+
+// MemoryOrdering streams frames of u64 fields stored in order, with plain
+// stores, straight into the reserved slot; the reader checks every field
+// of every frame, last first, so it never accepts a later field without
+// the earlier ones.
+func MemoryOrdering(t *testing.T, opts Options) {
+	run(t, opts, func(cfg config) {
+		cfg.streamSuite(t, map[string]func(*streamSpec){"": func(sp *streamSpec) {
+			sp.Fields = true
+			sp.Hold = 4
+		}})
+	})
 }
