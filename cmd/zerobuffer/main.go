@@ -22,6 +22,7 @@ import (
 
 	// Every notifier is linked in, so that --notifier offers them all and a
 	// writer adopts whatever its reader recorded.
+	"github.com/zerobuffer/zerobuffer-go/bench"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
@@ -57,7 +58,7 @@ var commands = map[string]command{
 	"writer":  {runWriter, writerUsage},
 	"relay":   {runRelay, relayUsage},
 	"inspect": {runInspect, inspectUsage},
-	"bench":   {runBench, benchUsageText()},
+	"bench":   {bench.Run, bench.Usage()},
 }
 
 // notYet are the commands announced in the usage but not built yet.
@@ -100,9 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func main() {
 	// A child process of `zerobuffer bench` (the binary run again in a
-	// role), before any normal dispatch.
-	if role := os.Getenv(benchChildEnv); role != "" {
-		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
+	// role) runs its role and exits here, before any normal dispatch.
+	bench.RunChild()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

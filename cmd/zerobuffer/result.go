@@ -6,6 +6,9 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 )
 
 // maxErrorMessages caps the messages kept in a result; error_count still
@@ -122,7 +125,7 @@ func (r *result) report(stdout io.Writer, jsonOut bool) int {
 	} else {
 		fmt.Fprint(stdout, r.summary())
 	}
-	flush(stdout)
+	cli.Flush(stdout)
 	return r.ExitCode
 }
 
@@ -139,7 +142,7 @@ func (r *result) summary() string {
 	if r.MetadataSize > 0 {
 		fmt.Fprintf(&b, "  metadata: %d bytes\n", r.MetadataSize)
 	}
-	if r.Verify != "" && r.Verify != patNone.String() {
+	if r.Verify != "" && r.Verify != pattern.None.String() {
 		fmt.Fprintf(&b, "  verify %s: %d errors\n", r.Verify, r.VerificationErrors)
 	}
 	if r.Checksum != "" {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // What `zerobuffer bench` measured: the whole of results.json. Figures
 // that could not be computed (a floor that was not measured) are 0 and
@@ -49,8 +49,8 @@ type floorResults struct {
 
 // floorResult is a raw mechanism's round trip between two processes.
 type floorResult struct {
-	Mechanism string         `json:"mechanism"` // spin, futex, semaphore
-	Latency   latencySummary `json:"latency"`
+	Mechanism string  `json:"mechanism"` // spin, futex, semaphore
+	Latency   Latency `json:"latency"`
 }
 
 // memcpyResult is a warm copy into a prefaulted shared mapping.
@@ -63,18 +63,18 @@ type memcpyResult struct {
 
 // pingPongResult is a round trip through two rings.
 type pingPongResult struct {
-	Notifier        string         `json:"notifier"`
-	FrameBytes      int            `json:"frame_bytes"`
-	Latency         latencySummary `json:"latency"`
-	Floor           string         `json:"floor"` // the mechanism it is compared with
-	FloorP50Ns      float64        `json:"floor_p50_ns,omitempty"`
-	FloorP99Ns      float64        `json:"floor_p99_ns,omitempty"`
-	P50OverFloor    float64        `json:"p50_over_floor,omitempty"`
-	P99OverFloor    float64        `json:"p99_over_floor,omitempty"`
-	P50OverSemFloor float64        `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
-	P99OverSemFloor float64        `json:"p99_over_semaphore_floor,omitempty"`
-	PingCPUNsPerRT  float64        `json:"ping_cpu_ns_per_round_trip"`
-	EchoCPUNsPerRT  float64        `json:"echo_cpu_ns_per_round_trip"`
+	Notifier        string  `json:"notifier"`
+	FrameBytes      int     `json:"frame_bytes"`
+	Latency         Latency `json:"latency"`
+	Floor           string  `json:"floor"` // the mechanism it is compared with
+	FloorP50Ns      float64 `json:"floor_p50_ns,omitempty"`
+	FloorP99Ns      float64 `json:"floor_p99_ns,omitempty"`
+	P50OverFloor    float64 `json:"p50_over_floor,omitempty"`
+	P99OverFloor    float64 `json:"p99_over_floor,omitempty"`
+	P50OverSemFloor float64 `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
+	P99OverSemFloor float64 `json:"p99_over_semaphore_floor,omitempty"`
+	PingCPUNsPerRT  float64 `json:"ping_cpu_ns_per_round_trip"`
+	EchoCPUNsPerRT  float64 `json:"echo_cpu_ns_per_round_trip"`
 }
 
 // streamResult is a writer process streaming into a reader process.
@@ -93,17 +93,17 @@ type streamResult struct {
 
 // relayResult is the relay round trip at one rate.
 type relayResult struct {
-	Notifier       string         `json:"notifier"`
-	FPS            int            `json:"fps"`
-	SentFPS        float64        `json:"sent_fps"`
-	FrameBytes     int            `json:"frame_bytes"`
-	Latency        latencySummary `json:"latency"`
-	FloorMechanism string         `json:"floor_mechanism"`
-	FloorCopyNs    float64        `json:"floor_copy_ns,omitempty"` // one warm copy of the frame
-	FloorWakeNs    float64        `json:"floor_wake_ns,omitempty"` // one wake-up: half the floor's p50 round trip
-	FloorNs        float64        `json:"floor_ns,omitempty"`      // two copies plus two wake-ups
-	P50OverFloor   float64        `json:"p50_over_floor,omitempty"`
-	Legs           relayLegs      `json:"legs"`
+	Notifier       string    `json:"notifier"`
+	FPS            int       `json:"fps"`
+	SentFPS        float64   `json:"sent_fps"`
+	FrameBytes     int       `json:"frame_bytes"`
+	Latency        Latency   `json:"latency"`
+	FloorMechanism string    `json:"floor_mechanism"`
+	FloorCopyNs    float64   `json:"floor_copy_ns,omitempty"` // one warm copy of the frame
+	FloorWakeNs    float64   `json:"floor_wake_ns,omitempty"` // one wake-up: half the floor's p50 round trip
+	FloorNs        float64   `json:"floor_ns,omitempty"`      // two copies plus two wake-ups
+	P50OverFloor   float64   `json:"p50_over_floor,omitempty"`
+	Legs           relayLegs `json:"legs"`
 	// The same floor with copies paced at the relay's rate (see pacedCopy):
 	// the relay's processes copy after idling, not back to back.
 	PacedCopyNs       float64 `json:"paced_copy_ns,omitempty"`

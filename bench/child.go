@@ -1,9 +1,9 @@
-package main
+package bench
 
-// The child processes of `zerobuffer bench`. The bench re-executes its own
-// binary with benchChildEnv naming a role; main() (and, in the tests, an
-// init function of the test binary) hands such a process to
-// benchChildMain before any normal dispatch. A child talks to the bench
+// The child processes of a bench. The bench re-executes its own program
+// with benchChildEnv naming a role; RunChild (called first in main, or
+// in a test binary's init) hands such a process to benchChildMain before
+// any normal dispatch. A child talks to the bench
 // in lines: it prints READY once set up, reads commands on stdin, and
 // prints its figures as one "RESULT {json}" line. Errors go to stderr and
 // the exit status is 2.
@@ -24,10 +24,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/zerobuffer/zerobuffer-go/internal/floor"
-	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/ring"
-	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
 // Environment of a child: its role, and the core to pin itself to.
@@ -57,6 +55,18 @@ type childReport struct {
 	WallNs int64 `json:"wall_ns"` // wall time of the measured part (idle)
 }
 
+// RunChild runs the role this process was started in, and exits, when
+// this process is a child the bench started (the program run again with
+// an environment variable naming the role); otherwise it returns at once.
+// A program that runs the bench calls it first thing in main (Main does),
+// and a test binary that runs it calls it from TestMain or an init
+// function, so that the children never reach the program's own work.
+func RunChild() {
+	if role := os.Getenv(benchChildEnv); role != "" {
+		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+}
+
 // benchChildMain runs the child role with its arguments and returns the
 // exit status.
 func benchChildMain(role string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -67,7 +77,7 @@ func benchChildMain(role string, args []string, stdin io.Reader, stdout, stderr 
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "zerobuffer bench %s: pin to core %s: %v\n", role, core, err)
-			return exitError
+			return cli.ExitError
 		}
 	}
 	c := &childIO{in: bufio.NewScanner(stdin), out: stdout}
@@ -88,9 +98,9 @@ func benchChildMain(role string, args []string, stdin io.Reader, stdout, stderr 
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "zerobuffer bench %s: %v\n", role, err)
-		return exitError
+		return cli.ExitError
 	}
-	return exitOK
+	return cli.ExitOK
 }
 
 type childIO struct {
@@ -117,79 +127,20 @@ func (c *childIO) readLine() (string, error) {
 	return "", io.EOF
 }
 
+// ignoreEOF is nil for io.EOF (the parent closed stdin: the end), else
+// err.
+func ignoreEOF(err error) error {
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
 func wantArgs(args []string, n int, what string) error {
 	if len(args) != n {
 		return fmt.Errorf("want %s, got %q", what, args)
 	}
 	return nil
-}
-
-// floorPong answers the floors' ping-pongs: args MECHANISM NAME. For each
-// line "N" it answers N rounds and prints DONE; stdin's end ends it.
-func (c *childIO) floorPong(args []string) error {
-	if err := wantArgs(args, 2, "MECHANISM NAME"); err != nil {
-		return err
-	}
-	mech, name := args[0], args[1]
-	var pong func(rounds int) error
-	switch mech {
-	case "semaphore":
-		ping, err := semaphore.Open(semaphore.DataName(name))
-		if err != nil {
-			return err
-		}
-		defer ping.Close()
-		back, err := semaphore.Open(semaphore.SpaceName(name))
-		if err != nil {
-			return err
-		}
-		defer back.Close()
-		ping.SetSpin(0)
-		back.SetSpin(0)
-		pong = func(rounds int) error {
-			for range rounds {
-				if ok, err := ping.Wait(childWait); !ok || err != nil {
-					return fmt.Errorf("semaphore floor stalled: %v", err)
-				}
-				if err := back.Post(); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	case "spin", "futex":
-		seg, err := shm.Open(name, false, floor.SegmentSize)
-		if err != nil {
-			return err
-		}
-		defer seg.Close()
-		w, err := floor.View(seg.Data)
-		if err != nil {
-			return err
-		}
-		// No abort: a child whose parent dies is killed with it.
-		pong = func(rounds int) error { return w.Pong(floor.Mechanism(mech), rounds, nil) }
-	default:
-		return fmt.Errorf("unknown mechanism %q", mech)
-	}
-	c.say("READY")
-	for {
-		line, err := c.readLine()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rounds, err := strconv.Atoi(line)
-		if err != nil || rounds <= 0 {
-			return fmt.Errorf("bad round count %q", line)
-		}
-		if err := pong(rounds); err != nil {
-			return err
-		}
-		c.say("DONE")
-	}
 }
 
 // openPassThrough opens what the echo and relay roles share, from args

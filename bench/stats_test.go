@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"math"
@@ -48,9 +48,9 @@ func TestLatencyHistClampsOutOfRange(t *testing.T) {
 }
 
 func TestLatencyHistEmpty(t *testing.T) {
-	assert.Equal(t, latencySummary{}, newLatencyHist().Summary())
+	assert.Equal(t, Latency{}, newLatencyHist().Summary())
 	var nilHist *latencyHist
-	assert.Equal(t, latencySummary{}, nilHist.Summary())
+	assert.Equal(t, Latency{}, nilHist.Summary())
 }
 
 func TestDerivedFigures(t *testing.T) {
@@ -127,8 +127,27 @@ func TestEvaluateGoalsTargets(t *testing.T) {
 	}
 }
 
-func TestFloorFor(t *testing.T) {
-	for n, want := range map[string]string{"semaphore": "futex", "futex": "futex", "hybrid": "spin", "spin": "spin", "yield": "spin", "backoff": "spin"} {
-		assert.Equal(t, want, floorFor(n), n)
+func TestFloorOf(t *testing.T) {
+	for n, want := range map[string]Floor{"semaphore": FloorFutex, "futex": FloorFutex, "hybrid": FloorSpin, "spin": FloorSpin,
+		"yield": FloorSpin, "backoff": FloorSpin} {
+		got, ok := FloorOf(n)
+		assert.True(t, ok, n)
+		assert.Equal(t, want, got, n)
 	}
+	_, ok := FloorOf("pigeon")
+	assert.False(t, ok, "an unknown notifier has no floor")
+}
+
+func TestSetFloor(t *testing.T) {
+	t.Cleanup(func() {
+		notifierFloors.Lock()
+		delete(notifierFloors.m, "pigeon")
+		notifierFloors.Unlock()
+	})
+	SetFloor("pigeon", FloorFutex)
+	got, ok := FloorOf("pigeon")
+	assert.True(t, ok)
+	assert.Equal(t, FloorFutex, got)
+	assert.PanicsWithValue(t, `bench: SetFloor("pigeon", "carrier"): no such floor (have spin, futex, semaphore)`,
+		func() { SetFloor("pigeon", "carrier") })
 }

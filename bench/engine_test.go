@@ -1,8 +1,9 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,22 +13,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"golang.org/x/sys/unix"
 )
-
-// The bench's children are this test binary run again: hand them to
-// their role before the tests (main() does this in the real binary).
-func init() {
-	if role := os.Getenv(benchChildEnv); role != "" {
-		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-}
 
 // checkNoBenchFiles fails when buffers of this process's benches are left
 // in /dev/shm or /tmp/zerobuffer (and removes them).
 func checkNoBenchFiles(t *testing.T) {
 	t.Helper()
-	prefix := newEngine(context.Background()).prefix
+	prefix := bufferPrefix()
 	for _, pattern := range []string{"/dev/shm/" + prefix + "-*", "/dev/shm/sem.sem-?-" + prefix + "-*", "/tmp/zerobuffer/" + prefix + "-*"} {
 		left, _ := filepath.Glob(pattern)
 		for _, p := range left {
@@ -37,7 +31,7 @@ func checkNoBenchFiles(t *testing.T) {
 	}
 }
 
-func sane(t *testing.T, what string, s latencySummary) {
+func sane(t *testing.T, what string, s Latency) {
 	t.Helper()
 	assert.Positive(t, s.Count, what)
 	assert.Positive(t, s.MinNs, what)
@@ -49,11 +43,12 @@ func sane(t *testing.T, what string, s latencySummary) {
 
 func TestFloorsQuick(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
-	for _, mech := range []string{"spin", "futex", "semaphore"} {
+	e := NewEngine(context.Background())
+	defer e.Close()
+	for _, mech := range []Floor{FloorSpin, FloorFutex, FloorSemaphore} {
 		s, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
 		require.NoError(t, err, mech)
-		sane(t, mech, s)
+		sane(t, string(mech), s)
 		assert.LessOrEqual(t, s.Count, int64(500), mech)
 	}
 	for _, size := range []int{64, 1 << 20} {
@@ -67,17 +62,18 @@ func TestFloorsQuick(t *testing.T) {
 
 func TestEngineMeasurementsQuick(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
+	e := NewEngine(context.Background())
+	defer e.Close()
 
 	pp, err := e.pingPong("futex", 64, time.Millisecond, 5*time.Millisecond, 200)
 	require.NoError(t, err)
-	sane(t, "ping-pong", pp.lat)
-	assert.Positive(t, pp.echoCPUPerRTNs)
+	sane(t, "ping-pong", pp.Latency)
+	assert.Positive(t, pp.EchoCPUNsPerRT)
 
-	st, err := e.stream("semaphore", 1024, time.Millisecond, 5*time.Millisecond)
+	st, err := e.stream("semaphore", 1024, time.Millisecond, 5*time.Millisecond, math.MaxInt64)
 	require.NoError(t, err)
-	assert.Positive(t, st.frames)
-	assert.Positive(t, st.framesPerSec)
+	assert.Positive(t, st.Frames)
+	assert.Positive(t, st.FramesPerSec)
 
 	rl, err := e.relay("semaphore", []int{1000}, 1, 2, 16<<20)
 	require.NoError(t, err)
@@ -105,7 +101,8 @@ func TestEngineMeasurementsQuick(t *testing.T) {
 
 func TestChildFailureIsReported(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
-	e := newEngine(context.Background())
+	e := NewEngine(context.Background())
+	defer e.Close()
 	c, err := e.start("no-such-role", nil)
 	require.NoError(t, err)
 	_, err = c.expect("READY")
@@ -118,7 +115,7 @@ func TestChildRoleArguments(t *testing.T) {
 	for _, role := range []string{"floor-pong", "echo", "stream-writer", "relay", "idle-reader", "bogus"} {
 		errOut.Reset()
 		code := benchChildMain(role, []string{"x"}, strings.NewReader(""), &out, &errOut)
-		assert.Equal(t, exitError, code, role)
+		assert.Equal(t, cli.ExitError, code, role)
 		assert.NotEmpty(t, errOut.String(), role)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package pattern
 
 import (
 	"bytes"
@@ -13,13 +13,13 @@ func TestSequentialPattern(t *testing.T) {
 	for _, n := range testSizes {
 		for _, k := range testFrames {
 			b := make([]byte, n)
-			fillPattern(patSequential, b, k, 0)
+			Fill(Sequential, b, k, 0)
 			for i := range b {
 				if want := byte((k + uint64(i)) % 256); b[i] != want {
 					t.Fatalf("size %d frame %d: byte %d = %#x, want %#x", n, k, i, b[i], want)
 				}
 			}
-			if m, ok := verifyPattern(patSequential, b, k, 0); !ok {
+			if m, ok := Verify(Sequential, b, k, 0); !ok {
 				t.Fatalf("size %d frame %d: own fill fails verification at %+v", n, k, m)
 			}
 		}
@@ -27,33 +27,33 @@ func TestSequentialPattern(t *testing.T) {
 	// The frame index wraps past 255: frame 256 is frame 0 again, and
 	// frame 255 runs 0xFF, 0x00, 0x01, ...
 	a, b := make([]byte, 300), make([]byte, 300)
-	fillPattern(patSequential, a, 0, 0)
-	fillPattern(patSequential, b, 256, 0)
+	Fill(Sequential, a, 0, 0)
+	Fill(Sequential, b, 256, 0)
 	if !bytes.Equal(a, b) {
 		t.Error("frame 256 differs from frame 0")
 	}
-	fillPattern(patSequential, b, 255, 0)
+	Fill(Sequential, b, 255, 0)
 	if b[0] != 0xFF || b[1] != 0x00 || b[2] != 0x01 || b[257] != 0x00 {
 		t.Errorf("frame 255 starts % x, byte 257 %#x", b[:3], b[257])
 	}
 	// Frame k is not frame k+1.
-	if _, ok := verifyPattern(patSequential, a, 1, 0); ok {
+	if _, ok := Verify(Sequential, a, 1, 0); ok {
 		t.Error("frame 0 verifies as frame 1")
 	}
 }
 
 func TestConstantPatterns(t *testing.T) {
 	for _, tc := range []struct {
-		p    pattern
+		p    Pattern
 		want byte
-	}{{patZero, 0x00}, {patOnes, 0xFF}} {
+	}{{Zero, 0x00}, {Ones, 0xFF}} {
 		for _, n := range testSizes {
 			b := bytes.Repeat([]byte{0x5A}, n)
-			fillPattern(tc.p, b, 7, 0)
+			Fill(tc.p, b, 7, 0)
 			if !bytes.Equal(b, bytes.Repeat([]byte{tc.want}, n)) {
 				t.Fatalf("%v size %d: not all %#x", tc.p, n, tc.want)
 			}
-			if m, ok := verifyPattern(tc.p, b, 99, 0); !ok {
+			if m, ok := Verify(tc.p, b, 99, 0); !ok {
 				t.Fatalf("%v size %d: own fill fails at %+v", tc.p, n, m)
 			}
 		}
@@ -64,19 +64,19 @@ func TestRandomPattern(t *testing.T) {
 	for _, n := range testSizes {
 		for _, k := range testFrames {
 			a, b := make([]byte, n), make([]byte, n)
-			fillPattern(patRandom, a, k, 42)
-			fillPattern(patRandom, b, k, 42)
+			Fill(Random, a, k, 42)
+			Fill(Random, b, k, 42)
 			if !bytes.Equal(a, b) {
 				t.Fatalf("size %d frame %d: two fills differ", n, k)
 			}
-			if m, ok := verifyPattern(patRandom, a, k, 42); !ok {
+			if m, ok := Verify(Random, a, k, 42); !ok {
 				t.Fatalf("size %d frame %d: own fill fails at %+v", n, k, m)
 			}
 			if n >= 8 {
-				if _, ok := verifyPattern(patRandom, a, k+1, 42); ok {
+				if _, ok := Verify(Random, a, k+1, 42); ok {
 					t.Fatalf("size %d: frame %d verifies as frame %d", n, k, k+1)
 				}
-				if _, ok := verifyPattern(patRandom, a, k, 43); ok {
+				if _, ok := Verify(Random, a, k, 43); ok {
 					t.Fatalf("size %d frame %d: seed 42 verifies as seed 43", n, k)
 				}
 			}
@@ -84,16 +84,16 @@ func TestRandomPattern(t *testing.T) {
 	}
 	// Seed 0 means 1.
 	a, b := make([]byte, 64), make([]byte, 64)
-	fillPattern(patRandom, a, 3, 0)
-	fillPattern(patRandom, b, 3, 1)
+	Fill(Random, a, 3, 0)
+	Fill(Random, b, 3, 1)
 	if !bytes.Equal(a, b) {
 		t.Error("seed 0 is not seed 1")
 	}
 	// A prefix of a frame is the frame of that size: the stream does not
 	// depend on the length.
 	long, short := make([]byte, 100), make([]byte, 13)
-	fillPattern(patRandom, long, 5, 9)
-	fillPattern(patRandom, short, 5, 9)
+	Fill(Random, long, 5, 9)
+	Fill(Random, short, 5, 9)
 	if !bytes.Equal(long[:13], short) {
 		t.Error("a 13-byte frame is not the prefix of a 100-byte one")
 	}
@@ -115,24 +115,24 @@ func TestRandomPatternDocumented(t *testing.T) {
 		want = binary.LittleEndian.AppendUint64(want, z)
 	}
 	got := make([]byte, 20)
-	fillPattern(patRandom, got, k, seed)
+	Fill(Random, got, k, seed)
 	if !bytes.Equal(got, want[:20]) {
 		t.Errorf("random frame %d seed %d:\n got % x\nwant % x", k, seed, got, want[:20])
 	}
 }
 
 func TestVerifyReportsFirstMismatch(t *testing.T) {
-	for _, p := range []pattern{patSequential, patRandom, patZero, patOnes} {
+	for _, p := range []Pattern{Sequential, Random, Zero, Ones} {
 		for _, n := range []int{1, 9, 300, 5000, 10007} {
 			for _, at := range []int{0, n / 2, n - 1} {
 				b := make([]byte, n)
-				fillPattern(p, b, 300, 5)
+				Fill(p, b, 300, 5)
 				want := b[at]
 				b[at] ^= 0x10
 				if at+1 < n {
 					b[n-1] ^= 0x01 // a later difference must not be reported
 				}
-				m, ok := verifyPattern(p, b, 300, 5)
+				m, ok := Verify(p, b, 300, 5)
 				if ok || m.Index != at || m.Got != want^0x10 || m.Want != want {
 					t.Errorf("%v size %d, byte %d changed: got %+v ok=%v, want index %d got %#x want %#x",
 						p, n, at, m, ok, at, want^0x10, want)
@@ -141,12 +141,12 @@ func TestVerifyReportsFirstMismatch(t *testing.T) {
 		}
 	}
 	// none checks nothing.
-	if _, ok := verifyPattern(patNone, []byte{1, 2, 3}, 0, 0); !ok {
+	if _, ok := Verify(None, []byte{1, 2, 3}, 0, 0); !ok {
 		t.Error("none failed")
 	}
 	// Empty frames verify (the ring never hands them out, but be total).
-	for _, p := range []pattern{patSequential, patRandom, patZero, patOnes} {
-		if _, ok := verifyPattern(p, nil, 1, 1); !ok {
+	for _, p := range []Pattern{Sequential, Random, Zero, Ones} {
+		if _, ok := Verify(p, nil, 1, 1); !ok {
 			t.Errorf("%v: empty frame failed", p)
 		}
 	}
@@ -154,17 +154,17 @@ func TestVerifyReportsFirstMismatch(t *testing.T) {
 
 func TestParsePattern(t *testing.T) {
 	for _, name := range []string{"sequential", "random", "zero", "ones"} {
-		p, err := parsePattern(name, false)
+		p, err := Parse(name, false)
 		if err != nil || p.String() != name {
-			t.Errorf("parsePattern(%q) = %v, %v", name, p, err)
+			t.Errorf("Parse(%q) = %v, %v", name, p, err)
 		}
 	}
-	if p, err := parsePattern("none", true); err != nil || p != patNone {
+	if p, err := Parse("none", true); err != nil || p != None {
 		t.Errorf("none with allowNone: %v, %v", p, err)
 	}
 	for _, bad := range []string{"none", "", "Sequential", "incrementing"} {
-		if _, err := parsePattern(bad, false); err == nil {
-			t.Errorf("parsePattern(%q) accepted", bad)
+		if _, err := Parse(bad, false); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
 		}
 	}
 }
@@ -172,18 +172,18 @@ func TestParsePattern(t *testing.T) {
 func TestTransforms(t *testing.T) {
 	for n := 0; n <= 70; n++ {
 		src := make([]byte, n)
-		fillPattern(patRandom, src, uint64(n), 1)
-		for _, tr := range []transform{transformNone, transformReverse, transformXor} {
+		Fill(Random, src, uint64(n), 1)
+		for _, tr := range []Transform{TransformNone, TransformReverse, TransformXor} {
 			dst := make([]byte, n)
-			applyTransform(tr, dst, src, 0xA5)
+			ApplyTransform(tr, dst, src, 0xA5)
 			for i := range src {
 				var want byte
 				switch tr {
-				case transformNone:
+				case TransformNone:
 					want = src[i]
-				case transformReverse:
+				case TransformReverse:
 					want = src[n-1-i]
-				case transformXor:
+				case TransformXor:
 					want = src[i] ^ 0xA5
 				}
 				if dst[i] != want {
@@ -193,11 +193,11 @@ func TestTransforms(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"none", "reverse", "xor"} {
-		if tr, err := parseTransform(name); err != nil || tr.String() != name {
-			t.Errorf("parseTransform(%q) = %v, %v", name, tr, err)
+		if tr, err := ParseTransform(name); err != nil || tr.String() != name {
+			t.Errorf("ParseTransform(%q) = %v, %v", name, tr, err)
 		}
 	}
-	if _, err := parseTransform("rot13"); err == nil {
+	if _, err := ParseTransform("rot13"); err == nil {
 		t.Error("rot13 accepted")
 	}
 }
@@ -205,11 +205,11 @@ func TestTransforms(t *testing.T) {
 func TestPatternsDoNotAllocate(t *testing.T) {
 	b := make([]byte, 10007)
 	dst := make([]byte, len(b))
-	for _, p := range []pattern{patSequential, patRandom, patZero, patOnes} {
+	for _, p := range []Pattern{Sequential, Random, Zero, Ones} {
 		k := uint64(0)
 		if n := testing.AllocsPerRun(50, func() {
-			fillPattern(p, b, k, 3)
-			if _, ok := verifyPattern(p, b, k, 3); !ok {
+			Fill(p, b, k, 3)
+			if _, ok := Verify(p, b, k, 3); !ok {
 				panic("mismatch")
 			}
 			k++
@@ -217,26 +217,21 @@ func TestPatternsDoNotAllocate(t *testing.T) {
 			t.Errorf("%v: %v allocations per fill+verify", p, n)
 		}
 	}
-	for _, tr := range []transform{transformNone, transformReverse, transformXor} {
-		if n := testing.AllocsPerRun(50, func() { applyTransform(tr, dst, b, 0xFF) }); n != 0 {
+	for _, tr := range []Transform{TransformNone, TransformReverse, TransformXor} {
+		if n := testing.AllocsPerRun(50, func() { ApplyTransform(tr, dst, b, 0xFF) }); n != 0 {
 			t.Errorf("%v: %v allocations per transform", tr, n)
 		}
-	}
-	c := &frameChecker{verify: patSequential, checksum: true}
-	fillPattern(patSequential, b, 0, 0)
-	if n := testing.AllocsPerRun(50, func() { c.check(b, 1) }); n != 0 {
-		t.Errorf("frameChecker.check: %v allocations", n)
 	}
 }
 
 func BenchmarkFillVerify(b *testing.B) {
 	buf := make([]byte, 1<<20)
-	for _, p := range []pattern{patSequential, patRandom, patZero, patOnes} {
+	for _, p := range []Pattern{Sequential, Random, Zero, Ones} {
 		b.Run(p.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for i := 0; b.Loop(); i++ {
-				fillPattern(p, buf, uint64(i), 1)
-				verifyPattern(p, buf, uint64(i), 1)
+				Fill(p, buf, uint64(i), 1)
+				Verify(p, buf, uint64(i), 1)
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // Statistics of `zerobuffer bench`: latencies go into an HDR histogram
 // (1 ns to 10 s, 3 significant digits) and come out as a summary of
@@ -50,9 +50,9 @@ func (l *latencyHist) RecordNs(ns int64) {
 // Count is the number of latencies recorded.
 func (l *latencyHist) Count() int64 { return l.h.TotalCount() }
 
-// latencySummary is what the report shows of a histogram. Every figure is
+// Latency is what the report shows of a histogram. Every figure is
 // in nanoseconds.
-type latencySummary struct {
+type Latency struct {
 	Count  int64   `json:"count"`
 	MinNs  float64 `json:"min_ns"`
 	AvgNs  float64 `json:"avg_ns"`
@@ -65,12 +65,12 @@ type latencySummary struct {
 
 // Summary returns the percentiles; the zero summary when nothing was
 // recorded.
-func (l *latencyHist) Summary() latencySummary {
+func (l *latencyHist) Summary() Latency {
 	if l == nil || l.h.TotalCount() == 0 {
-		return latencySummary{}
+		return Latency{}
 	}
 	q := func(p float64) float64 { return float64(l.h.ValueAtQuantile(p)) }
-	return latencySummary{
+	return Latency{
 		Count:  l.h.TotalCount(),
 		MinNs:  float64(l.h.Min()),
 		AvgNs:  l.h.Mean(),
@@ -85,7 +85,7 @@ func (l *latencyHist) Summary() latencySummary {
 // percentile names and accessors, in the order tables and charts show them.
 var percentileNames = []string{"p50", "p90", "p99", "p99.9"}
 
-func (s latencySummary) percentiles() []float64 {
+func (s Latency) percentiles() []float64 {
 	return []float64{s.P50Ns, s.P90Ns, s.P99Ns, s.P999Ns}
 }
 

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -84,13 +85,13 @@ func TestParseBenchArgsLists(t *testing.T) {
 
 func TestBenchHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
-	require.Equal(t, 0, run([]string{"bench", "--help"}, &out, &errOut))
+	require.Equal(t, 0, Run([]string{"--help"}, &out, &errOut))
 	for _, want := range []string{"--quick", "--notifiers", "--pin", "--out", "semaphore,futex"} {
 		assert.Contains(t, out.String(), want)
 	}
 	out.Reset()
 	errOut.Reset()
-	assert.Equal(t, exitError, run([]string{"bench", "--notifiers", "pigeon"}, &out, &errOut))
+	assert.Equal(t, cli.ExitError, Run([]string{"--notifiers", "pigeon"}, &out, &errOut))
 	assert.Contains(t, errOut.String(), "unknown notifier")
 }
 
@@ -101,9 +102,9 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	t.Cleanup(func() { checkNoBenchFiles(t) })
 	dir := filepath.Join(t.TempDir(), "out")
 	var out, errOut bytes.Buffer
-	code := run([]string{"bench", "--quick", "--smoke", "--notifiers", "semaphore,futex,spin", "--pingpong-sizes", "64",
+	code := Run([]string{"--quick", "--smoke", "--notifiers", "semaphore,futex,spin", "--pingpong-sizes", "64",
 		"--stream-sizes", "64,3110416", "--relay-fps", "500,1000", "--out", dir}, &out, &errOut)
-	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	require.Equal(t, cli.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 
 	stdout := out.String()
 	for _, want := range []string{"machine:", "pinned:", "1. Floors", "2. Ping-pong", "3. Streaming", "4. Relay", "5. Idle", "Goals"} {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The project's performance goals, evaluated against a run's figures.
 // They are printed next to the figures as PASS or MISS with by how much;
@@ -19,17 +19,6 @@ const (
 	goalRelayOverFloor  = 1.3  // relay p50 ÷ its floor, every rate
 	goalSmallFrame      = 64
 )
-
-// floorFor names the floor a notifier is compared with: the futex floor
-// for the notifiers that sleep in the kernel (futex, semaphore), the spin
-// floor for those that poll first (spin, yield, backoff, hybrid).
-func floorFor(notifier string) string {
-	switch notifier {
-	case "futex", "semaphore":
-		return "futex"
-	}
-	return "spin"
-}
 
 // newGoal evaluates value op target.
 func newGoal(goal, subject, metric string, value float64, op string, target float64, key rowKey) goalResult {
@@ -67,10 +56,11 @@ func evaluateGoals(r *benchResults) []goalResult {
 		if p.P50OverFloor <= 0 {
 			continue
 		}
-		target := goalSpinOverFloor
-		if p.Floor == "futex" {
-			target = goalFutexOverFloor
+		spec, ok := floorSpecOf(Floor(p.Floor))
+		if !ok {
+			continue
 		}
+		target := spec.goal
 		goals = append(goals, newGoal("ring p50 ÷ floor p50", p.Notifier+" "+fmtBytes(p.FrameBytes),
 			"p50 ÷ "+p.Floor+" floor", p.P50OverFloor, "<=", target, pingPongKey(p)))
 	}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // Progress of `zerobuffer bench` on stderr: a bar redrawn in place when
 // stderr is a terminal, otherwise one line per step.
@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 )
 
 type progress struct {
@@ -22,7 +24,7 @@ type progress struct {
 
 // newProgress draws a bar when w is a terminal (isTerminal, inspect.go).
 func newProgress(w io.Writer, total int) *progress {
-	return &progress{w: w, tty: isTerminal(w), total: total, start: time.Now()}
+	return &progress{w: w, tty: cli.IsTerminal(w), total: total, start: time.Now()}
 }
 
 // step starts the next step.

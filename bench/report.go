@@ -1,7 +1,7 @@
-package main
+package bench
 
 // Report writing of `zerobuffer bench`: aligned tables on stdout, and
-// results.json and results.csv (charts: bench_chart.go).
+// results.json and results.csv (charts: chart.go).
 
 import (
 	"encoding/csv"
@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -211,13 +212,8 @@ func printFloors(w io.Writer, r *benchResults) {
 }
 
 func floorLabel(mech string) string {
-	switch mech {
-	case "spin":
-		return "spin (cache line, polled)"
-	case "futex":
-		return "futex (wait/wake)"
-	case "semaphore":
-		return "semaphore (glibc-compatible, spin 0)"
+	if spec, ok := floorSpecOf(Floor(mech)); ok {
+		return spec.label
 	}
 	return mech
 }
@@ -235,8 +231,51 @@ func printPingPong(w io.Writer, r *benchResults) {
 			fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor), fmtNs(p.PingCPUNsPerRT), fmtNs(p.EchoCPUNsPerRT), verdict(g, ok))
 	}
 	t.render(w)
-	fmt.Fprintln(w, "floors: spin for spin, yield, backoff and hybrid; futex for futex and semaphore (p50÷sem floor: semaphore vs the")
+	fmt.Fprintf(w, "floors: %s (p50÷sem floor: semaphore vs the\n", floorsInWords(r.PingPong))
 	fmt.Fprintln(w, "raw semaphore ping-pong). cpu/rt: CPU time per round trip of each process.")
+	if none := notifiersWithoutFloor(r.PingPong); len(none) > 0 {
+		fmt.Fprintf(w, "no floor registered for %s (bench.SetFloor): measured, no ratio and no goal.\n", joinWords(none))
+	}
+}
+
+// floorsInWords says which notifiers each floor is for, e.g. "spin for
+// spin and yield; futex for semaphore and futex".
+func floorsInWords(rows []pingPongResult) string {
+	var parts []string
+	for _, spec := range floorSpecs {
+		var names []string
+		for _, p := range rows {
+			if p.Floor == string(spec.floor) && !slices.Contains(names, p.Notifier) {
+				names = append(names, p.Notifier)
+			}
+		}
+		if len(names) > 0 {
+			parts = append(parts, string(spec.floor)+" for "+joinWords(names))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// notifiersWithoutFloor lists the notifiers of rows that have no floor.
+func notifiersWithoutFloor(rows []pingPongResult) []string {
+	var names []string
+	for _, p := range rows {
+		if p.Floor == "" && !slices.Contains(names, p.Notifier) {
+			names = append(names, p.Notifier)
+		}
+	}
+	return names
+}
+
+// joinWords joins "a", "a and b", "a, b and c".
+func joinWords(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // floorCell shows a floor with its mechanism, "-" when not measured.
@@ -391,7 +430,7 @@ func csvRows(r *benchResults) [][]string {
 		}
 		return strconv.Itoa(v)
 	}
-	lat := func(l latencySummary) []string {
+	lat := func(l Latency) []string {
 		return []string{strconv.FormatInt(l.Count, 10), f(l.MinNs), f(l.AvgNs), f(l.P50Ns), f(l.P90Ns), f(l.P99Ns), f(l.P999Ns), f(l.MaxNs)}
 	}
 	noLat := []string{"", "", "", "", "", "", "", ""}

@@ -1,12 +1,13 @@
-package main
+package bench
 
-// The measuring engine of `zerobuffer bench`: each function measures one
-// figure, with this process on one side and a child process (the same
-// binary, re-executed in a role of bench_child.go) on the other. The
-// methods follow ring/bench_test.go: the floors of internal/floor, two
-// rings for a ping-pong, a writer streaming into a reader that releases
-// without touching the bytes. Every buffer the engine or its children
-// create is removed before a function returns, even when it fails.
+// The measuring engine: each function measures one figure, with this
+// process on one side and a child process (the same program,
+// re-executed in a role of child.go) on the other: the floors of
+// floors.go, two rings for a ping-pong, a writer streaming into a reader
+// that releases without touching the bytes, the relay, the idle reader.
+// ring/bench_test.go reports the same measurements as Go benchmarks.
+// Every buffer the engine or its children create is removed before a
+// function returns, even when it fails.
 
 import (
 	"bufio"
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -48,46 +50,71 @@ func pingPongRing(size int) uint64 {
 // holds 8 frames, and /dev/shm is RAM.
 const maxFrameBytes = 64 << 20
 
+// defaultWarmup is the unrecorded warm-up of each ping-pong and stream.
+const defaultWarmup = 200 * time.Millisecond
+
 // childTimeout bounds every wait for a child: it turns a hang into an
 // error, never a figure.
 const childTimeout = 60 * time.Second
 
 // streamRing sizes a streaming ring for a frame size, as
-// ring/bench_test.go does: room for many small frames and for at least 8
+// ring/bench_test.go uses: room for many small frames and for at least 8
 // large ones. The memcpy floor copies into a mapping of the same size.
 func streamRing(size int) uint64 {
 	return uint64(max(64<<20, 8*(size+16)))
 }
 
-// engine runs measurements. Its methods are called from one goroutine.
-type engine struct {
+// Engine runs single measurements, each with this process on one side
+// and a child process on the other: the program run again in a role (see
+// RunChild). Run uses one for a whole bench; a Go benchmark can use one
+// for the figures it reports. Its methods are called from one goroutine;
+// every buffer it or its children create is removed before a method
+// returns, even when it fails.
+type Engine struct {
 	ctx       context.Context
 	prefix    string       // buffer names: prefix-seq-what
-	seq       int          // last sequence number used in a name
 	childMask *unix.CPUSet // the mask children start with when pinned; nil if not
 	pinChild  bool         // children pin themselves to childCore
 
-	mu   sync.Mutex
-	live map[*benchChild]bool // children to kill if the bench is interrupted
+	mu       sync.Mutex
+	live     map[*benchChild]bool // children to kill if the bench is interrupted
+	stopKill func() bool          // undoes the kill-on-cancel of ctx
 }
 
-func newEngine(ctx context.Context) *engine {
-	return &engine{
+// NewEngine returns an engine whose measurements stop, and whose children
+// are killed, when ctx is done. Close it when done.
+func NewEngine(ctx context.Context) *Engine {
+	e := &Engine{
 		ctx:    ctx,
-		prefix: fmt.Sprintf("zb-bench-%d", os.Getpid()),
+		prefix: bufferPrefix(),
 		live:   map[*benchChild]bool{},
 	}
+	e.stopKill = context.AfterFunc(ctx, e.killAll)
+	return e
 }
 
+// Close kills any child still running (there is none between
+// measurements) and stops watching the context.
+func (e *Engine) Close() {
+	e.stopKill()
+	e.killAll()
+}
+
+// bufferPrefix starts the names of the buffers this process's engines
+// create: prefix-seq-what.
+func bufferPrefix() string { return fmt.Sprintf("zb-bench-%d", os.Getpid()) }
+
+// bufferSeq numbers the buffers of every engine of this process.
+var bufferSeq atomic.Int64
+
 // name returns a buffer name used by nothing else.
-func (e *engine) name(what string) string {
-	e.seq++
-	return fmt.Sprintf("%s-%d-%s", e.prefix, e.seq, what)
+func (e *Engine) name(what string) string {
+	return fmt.Sprintf("%s-%d-%s", e.prefix, bufferSeq.Add(1), what)
 }
 
 // killAll kills every live child (on SIGINT/SIGTERM): what the parent is
 // blocked on then fails, and each measurement cleans up as on any error.
-func (e *engine) killAll() {
+func (e *Engine) killAll() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for c := range e.live {
@@ -106,7 +133,7 @@ func removeBuffer(name string) {
 
 // benchChild is a child process in a role.
 type benchChild struct {
-	e      *engine
+	e      *Engine
 	role   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
@@ -137,7 +164,7 @@ func (l *lockedBuffer) String() string {
 
 // start runs the binary again as a child in role. owns names the buffers
 // the child will create (as their reader).
-func (e *engine) start(role string, owns []string, args ...string) (*benchChild, error) {
+func (e *Engine) start(role string, owns []string, args ...string) (*benchChild, error) {
 	if err := e.ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -298,151 +325,14 @@ func (c *benchChild) finish() {
 	}
 }
 
-// ---- Stage 1: floors ----
-
-// floorPingPong measures round trips of a raw mechanism between this
-// process and a child: "spin" (a cache line bounced by polling), "futex"
-// (each side sleeps on its word and is woken), both as internal/floor
-// does them (internal/floor), and "semaphore" (two glibc-compatible
-// semaphores, no spinning). It warms up with warmRounds, then records
-// round trips for about d (at most maxRounds).
-func (e *engine) floorPingPong(mech string, warmRounds int, d time.Duration, maxRounds int) (latencySummary, error) {
-	name := e.name("floor-" + mech)
-	var ping func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error)
-	switch mech {
-	case "semaphore":
-		a, err := semaphore.Create(semaphore.DataName(name), 0, 0o600)
-		if err != nil {
-			return latencySummary{}, err
-		}
-		defer semaphore.Unlink(semaphore.DataName(name))
-		defer a.Close()
-		b, err := semaphore.Create(semaphore.SpaceName(name), 0, 0o600)
-		if err != nil {
-			return latencySummary{}, err
-		}
-		defer semaphore.Unlink(semaphore.SpaceName(name))
-		defer b.Close()
-		a.SetSpin(0)
-		b.SetSpin(0)
-		ping = func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
-			start := time.Now()
-			last := start
-			for range rounds {
-				if err := a.Post(); err != nil {
-					return 0, err
-				}
-				for {
-					ok, err := b.Wait(100 * time.Millisecond)
-					if err != nil {
-						return 0, err
-					}
-					if ok {
-						break
-					}
-					if abort() {
-						return 0, floor.ErrAborted
-					}
-				}
-				if record != nil {
-					now := time.Now()
-					record(now.Sub(last))
-					last = now
-				}
-			}
-			return time.Since(start), nil
-		}
-	case "spin", "futex":
-		seg, err := shm.Create(name, floor.SegmentSize, 0o600)
-		if err != nil {
-			return latencySummary{}, err
-		}
-		defer shm.Unlink(name)
-		defer seg.Close()
-		w, err := floor.View(seg.Data)
-		if err != nil {
-			return latencySummary{}, err
-		}
-		ping = func(rounds int, record func(time.Duration), abort func() bool) (time.Duration, error) {
-			return w.Ping(floor.Mechanism(mech), rounds, record, abort)
-		}
-	default:
-		return latencySummary{}, fmt.Errorf("unknown floor %q", mech)
-	}
-
-	c, err := e.start("floor-pong", nil, mech, name)
-	if err != nil {
-		return latencySummary{}, err
-	}
-	defer c.kill()
-	if _, err := c.expect("READY"); err != nil {
-		return latencySummary{}, err
-	}
-	// The child answers one chunk of rounds per command. The ping side
-	// gives up when the child died or the bench is interrupted.
-	abort := func() bool {
-		select {
-		case <-c.eof:
-			return true
-		case <-e.ctx.Done():
-			return true
-		default:
-			return false
-		}
-	}
-	chunk := func(rounds int, record func(time.Duration)) error {
-		if err := c.send(strconv.Itoa(rounds)); err != nil {
-			return err
-		}
-		if _, err := ping(rounds, record, abort); err != nil {
-			if e.ctx.Err() != nil {
-				return e.ctx.Err()
-			}
-			select {
-			case <-c.eof:
-				c.finish()
-				return c.failure(fmt.Sprintf("exited (%v) during the ping-pong", c.err))
-			default:
-				return err
-			}
-		}
-		_, err := c.expect("DONE")
-		return err
-	}
-	// The warm-up's median round trip sizes the measured chunks: about a
-	// tenth of d each, until d has passed. The first round of a chunk
-	// waits for the child to read its command, so it is not recorded.
-	warm := newLatencyHist()
-	if err := chunk(max(warmRounds, 10), warm.Record); err != nil {
-		return latencySummary{}, err
-	}
-	perRound := time.Duration(max(warm.Summary().P50Ns, 1))
-	size := min(max(int(d/10/perRound), 100), maxRounds)
-	h := newLatencyHist()
-	for start := time.Now(); h.Count() < int64(maxRounds) && (h.Count() == 0 || time.Since(start) < d); {
-		first := true
-		record := func(rt time.Duration) {
-			if !first {
-				h.Record(rt)
-			}
-			first = false
-		}
-		if err := chunk(min(size, maxRounds-int(h.Count()))+1, record); err != nil {
-			return latencySummary{}, err
-		}
-	}
-	if err := c.wait(); err != nil {
-		return latencySummary{}, err
-	}
-	return h.Summary(), nil
-}
+// ---- Stage 1: floors (the round trips: floors.go) ----
 
 // memcpyFloor copies size bytes at advancing offsets of a prefaulted
 // shared mapping as large as the streaming ring (internal/floor's
 // Memcpy): one lap of the mapping to warm up and to learn how many laps
 // fill d, then five batches of laps in about d. It returns the median
 // batch's ns per copy: on a shared machine one batch may stall.
-func (e *engine) memcpyFloor(size int, d time.Duration) (float64, error) {
+func (e *Engine) memcpyFloor(size int, d time.Duration) (float64, error) {
 	dst, err := unix.Mmap(-1, 0, int(streamRing(size)), unix.PROT_READ|unix.PROT_WRITE,
 		unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 	if err != nil {
@@ -466,10 +356,12 @@ func (e *engine) memcpyFloor(size int, d time.Duration) (float64, error) {
 
 // ---- Stage 2: ping-pong through two rings ----
 
-type pingPongFigures struct {
-	lat            latencySummary
-	pingCPUPerRTNs float64
-	echoCPUPerRTNs float64
+// PingPongFigures are what a ring ping-pong measured: the round trips'
+// latency, and the CPU time each process spent per round trip.
+type PingPongFigures struct {
+	Latency        Latency
+	PingCPUNsPerRT float64 // this process: writes the request, reads the response
+	EchoCPUNsPerRT float64 // the child: reads the request, writes it back
 }
 
 // openLoop sets up a loop through a child playing role (echo or relay,
@@ -477,7 +369,7 @@ type pingPongFigures struct {
 // notifier) as its reader, starts the child, which creates ring out and
 // connects to back, and connects to out. closeLoop undoes it all, in the
 // order the deferred calls it replaces ran.
-func (e *engine) openLoop(role, notifier, out, back string, size uint64) (r *ring.Reader, w *ring.Writer, c *benchChild, closeLoop func(), err error) {
+func (e *Engine) openLoop(role, notifier, out, back string, size uint64) (r *ring.Reader, w *ring.Writer, c *benchChild, closeLoop func(), err error) {
 	n, err := ring.NewNotifier(notifier)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -507,8 +399,8 @@ func (e *engine) openLoop(role, notifier, out, back string, size uint64) (r *rin
 // its copy back, this process reads), both with the notifier. Round trips
 // during warm are not recorded; then round trips are recorded for d (at
 // most maxRounds).
-func (e *engine) pingPong(notifier string, size int, warm, d time.Duration, maxRounds int) (pingPongFigures, error) {
-	var fig pingPongFigures
+func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxRounds int) (PingPongFigures, error) {
+	var fig PingPongFigures
 	req, resp := e.name("req"), e.name("resp")
 	r, w, c, closeLoop, err := e.openLoop("echo", notifier, req, resp, pingPongRing(size))
 	if err != nil {
@@ -560,28 +452,29 @@ func (e *engine) pingPong(notifier string, size int, warm, d time.Duration, maxR
 	if err := c.wait(); err != nil {
 		return fig, err
 	}
-	fig.lat = h.Summary()
-	fig.pingCPUPerRTNs = float64(cpu.Nanoseconds()) / float64(max(h.Count(), 1))
-	fig.echoCPUPerRTNs = float64(rep.CPUNs) / float64(max(rep.Frames, 1))
+	fig.Latency = h.Summary()
+	fig.PingCPUNsPerRT = float64(cpu.Nanoseconds()) / float64(max(h.Count(), 1))
+	fig.EchoCPUNsPerRT = float64(rep.CPUNs) / float64(max(rep.Frames, 1))
 	return fig, nil
 }
 
 // ---- Stage 3: streaming ----
 
-type streamFigures struct {
-	frames           int64
-	seconds          float64
-	framesPerSec     float64
-	readerCPUPerMSec float64 // CPU seconds per million frames
-	writerCPUPerMSec float64
+// StreamFigures are what a stream measured over its measured window.
+type StreamFigures struct {
+	Frames                 int64
+	Seconds                float64
+	FramesPerSec           float64
+	ReaderCPUSecPerMFrames float64 // CPU seconds per million frames, this process
+	WriterCPUSecPerMFrames float64 // the same, the writer child
 }
 
 // stream measures a child writing frames of size bytes as fast as the
 // ring takes them into this process, which releases each without
 // touching its bytes (zero copy). After warm, frames are counted for d;
 // each side measures its own CPU time over that window.
-func (e *engine) stream(notifier string, size int, warm, d time.Duration) (streamFigures, error) {
-	var fig streamFigures
+func (e *Engine) stream(notifier string, size int, warm, d time.Duration, maxFrames int64) (StreamFigures, error) {
+	var fig StreamFigures
 	name := e.name("stream")
 	n, err := ring.NewNotifier(notifier)
 	if err != nil {
@@ -603,46 +496,9 @@ func (e *engine) stream(notifier string, size int, warm, d time.Duration) (strea
 	if err := c.send("go"); err != nil {
 		return fig, err
 	}
-	// Small frames come millions a second: look at the clock every 64.
-	clockEvery := int64(64)
-	if size >= 4096 {
-		clockEvery = 1
-	}
-	var (
-		frames, markFrames, stopFrames int64
-		markCPU, stopCPU               time.Duration
-		markAt, stopAt                 time.Time
-		phase                          int
-	)
-	start := time.Now()
-	for {
-		f, err := r.ReadFrame(e.ctx)
-		if err != nil {
-			return fig, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
-		}
-		if phase == 2 && f.Bytes()[0] == markQuit {
-			_ = f.Release()
-			break
-		}
-		if err := f.Release(); err != nil {
-			return fig, err
-		}
-		frames++
-		if phase < 2 && frames%clockEvery == 0 {
-			now := time.Now()
-			switch {
-			case phase == 0 && now.Sub(start) >= warm:
-				phase, markAt, markFrames, markCPU = 1, now, frames, cpuTime()
-				if err := c.send("mark"); err != nil {
-					return fig, err
-				}
-			case phase == 1 && now.Sub(markAt) >= d:
-				phase, stopAt, stopFrames, stopCPU = 2, now, frames, cpuTime()
-				if err := c.send("stop"); err != nil {
-					return fig, err
-				}
-			}
-		}
+	win, err := e.receiveStream(r, c, size, warm, d, maxFrames)
+	if err != nil {
+		return fig, err
 	}
 	rep, err := c.result()
 	if err != nil {
@@ -651,12 +507,64 @@ func (e *engine) stream(notifier string, size int, warm, d time.Duration) (strea
 	if err := c.wait(); err != nil {
 		return fig, err
 	}
-	fig.frames = stopFrames - markFrames
-	fig.seconds = stopAt.Sub(markAt).Seconds()
-	fig.framesPerSec = perSecond(fig.frames, stopAt.Sub(markAt))
-	fig.readerCPUPerMSec = secondsPerMillion(stopCPU-markCPU, fig.frames)
-	fig.writerCPUPerMSec = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
+	fig.Frames = win.stopFrames - win.markFrames
+	fig.Seconds = win.stopAt.Sub(win.markAt).Seconds()
+	fig.FramesPerSec = perSecond(fig.Frames, win.stopAt.Sub(win.markAt))
+	fig.ReaderCPUSecPerMFrames = secondsPerMillion(win.stopCPU-win.markCPU, fig.Frames)
+	fig.WriterCPUSecPerMFrames = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
 	return fig, nil
+}
+
+// streamWindow is the measured part of a stream: from the mark to the
+// stop, in frames, time and this process's CPU time.
+type streamWindow struct {
+	markFrames, stopFrames int64
+	markCPU, stopCPU       time.Duration
+	markAt, stopAt         time.Time
+}
+
+// receiveStream reads and releases the writer child's frames until its
+// quit frame: after warm it tells the child "mark", after d more (or
+// maxFrames more frames) "stop".
+func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d time.Duration, maxFrames int64) (streamWindow, error) {
+	var win streamWindow
+	// Small frames come millions a second: look at the clock every 64.
+	clockEvery := int64(64)
+	if size >= 4096 {
+		clockEvery = 1
+	}
+	var frames int64
+	phase := 0
+	start := time.Now()
+	for {
+		f, err := r.ReadFrame(e.ctx)
+		if err != nil {
+			return win, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
+		}
+		if phase == 2 && f.Bytes()[0] == markQuit {
+			_ = f.Release()
+			return win, nil
+		}
+		if err := f.Release(); err != nil {
+			return win, err
+		}
+		frames++
+		if phase < 2 && frames%clockEvery == 0 {
+			now := time.Now()
+			switch {
+			case phase == 0 && now.Sub(start) >= warm:
+				phase, win.markAt, win.markFrames, win.markCPU = 1, now, frames, cpuTime()
+				if err := c.send("mark"); err != nil {
+					return win, err
+				}
+			case phase == 1 && (now.Sub(win.markAt) >= d || frames-win.markFrames >= maxFrames):
+				phase, win.stopAt, win.stopFrames, win.stopCPU = 2, now, frames, cpuTime()
+				if err := c.send("stop"); err != nil {
+					return win, err
+				}
+			}
+		}
+	}
 }
 
 // ---- Stage 4: relay round trip ----
@@ -664,7 +572,7 @@ func (e *engine) stream(notifier string, size int, warm, d time.Duration) (strea
 type relayFigures struct {
 	fps     int
 	sentFPS float64
-	lat     latencySummary
+	lat     Latency
 	legs    relayLegs
 }
 
@@ -700,7 +608,7 @@ func (h relayLegHists) summary() relayLegs {
 // now − send time. Each rate sends warm frames unrecorded, then frames
 // recorded, paced at the rate; the next rate starts once all frames of
 // the previous one came back.
-func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
+func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
 	a, b := e.name("relay-a"), e.name("relay-b")
 	rb, wa, c, closeLoop, err := e.openLoop("relay", notifier, a, b, bufSize)
 	if err != nil {
@@ -710,62 +618,18 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	hists := make([]*latencyHist, len(rates))
-	legs := make([]relayLegHists, len(rates))
-	written := make([][]atomic.Int64, len(rates)) // when WriteFrame returned, per frame
-	for i := range hists {
-		hists[i] = newLatencyHist()
-		legs[i] = newRelayLegHists()
-		written[i] = make([]atomic.Int64, warm+frames)
-	}
-	sent := make([]float64, len(rates))
-	rateDone := make(chan int, len(rates))
+	run := newRelayRun(rates, warm, frames)
 	senderErr := make(chan error, 1)
 	go func() {
-		err := e.relaySend(ctx, wa, rates, warm, frames, sent, written, rateDone)
+		err := e.relaySend(ctx, wa, rates, warm, frames, run.sent, run.written, run.rateDone)
 		if err != nil {
 			cancel() // the receiver is waiting for frames that will not come
 		}
 		senderErr <- err
 	}()
-
-	var recvErr error
-	for {
-		f, err := rb.ReadFrame(ctx)
-		if err != nil {
-			recvErr = fmt.Errorf("read B: %w (%v)", err, c.stderr.String())
-			cancel()
-			break
-		}
-		now := monoNs()
-		sentNs, tag := relayHeader(f.Bytes())
-		got, copied := relayStamps(f.Bytes())
-		_ = f.Release()
-		if tag&relayQuit != 0 {
-			break
-		}
-		ri, i := splitRelayTag(tag)
-		if ri >= len(rates) || i >= warm+frames {
-			recvErr = fmt.Errorf("frame with rate index %d, frame index %d", ri, i)
-			cancel()
-			break
-		}
-		if i >= warm {
-			hists[ri].RecordNs(now - sentNs)
-			l := legs[ri]
-			// The sender stamps its return from WriteFrame a moment
-			// after the frame is out; a frame back before that (the
-			// sender descheduled) has no first two legs.
-			if w := written[ri][i].Load(); w != 0 {
-				l.copyA.RecordNs(w - sentNs)
-				l.toRelay.RecordNs(got - w)
-			}
-			l.copyB.RecordNs(copied - got)
-			l.back.RecordNs(now - copied)
-		}
-		if i == warm+frames-1 {
-			rateDone <- ri
-		}
+	recvErr := run.receive(ctx, rb, c)
+	if recvErr != nil {
+		cancel()
 	}
 	// The sender's error is the cause when it failed first; the
 	// receiver's is when the sender only saw the cancellation.
@@ -781,11 +645,85 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	if err := c.wait(); err != nil {
 		return nil, err
 	}
-	out := make([]relayFigures, len(rates))
-	for i, fps := range rates {
-		out[i] = relayFigures{fps: fps, sentFPS: sent[i], lat: hists[i].Summary(), legs: legs[i].summary()}
+	return run.figures(), nil
+}
+
+// relayRun is what the sender and the receiver of a relay measurement
+// share: per rate, the round trips, their legs, when each frame's
+// WriteFrame returned, the rate actually sent, and a signal that all of
+// a rate's frames are back.
+type relayRun struct {
+	rates        []int
+	warm, frames int
+	hists        []*latencyHist
+	legs         []relayLegHists
+	written      [][]atomic.Int64 // when WriteFrame returned, per frame
+	sent         []float64
+	rateDone     chan int
+}
+
+func newRelayRun(rates []int, warm, frames int) *relayRun {
+	run := &relayRun{rates: rates, warm: warm, frames: frames,
+		hists: make([]*latencyHist, len(rates)), legs: make([]relayLegHists, len(rates)),
+		written: make([][]atomic.Int64, len(rates)), sent: make([]float64, len(rates)), rateDone: make(chan int, len(rates))}
+	for i := range rates {
+		run.hists[i] = newLatencyHist()
+		run.legs[i] = newRelayLegHists()
+		run.written[i] = make([]atomic.Int64, warm+frames)
 	}
-	return out, nil
+	return run
+}
+
+// receive reads buffer B until the quit frame, recording each frame's
+// round trip and legs.
+func (run *relayRun) receive(ctx context.Context, rb *ring.Reader, c *benchChild) error {
+	for {
+		f, err := rb.ReadFrame(ctx)
+		if err != nil {
+			return fmt.Errorf("read B: %w (%v)", err, c.stderr.String())
+		}
+		now := monoNs()
+		sentNs, tag := relayHeader(f.Bytes())
+		got, copied := relayStamps(f.Bytes())
+		_ = f.Release()
+		if tag&relayQuit != 0 {
+			return nil
+		}
+		ri, i := splitRelayTag(tag)
+		if ri >= len(run.rates) || i >= run.warm+run.frames {
+			return fmt.Errorf("frame with rate index %d, frame index %d", ri, i)
+		}
+		if i >= run.warm {
+			run.record(ri, i, sentNs, got, copied, now)
+		}
+		if i == run.warm+run.frames-1 {
+			run.rateDone <- ri
+		}
+	}
+}
+
+// record adds frame i of rate ri, stamped at sentNs by the sender, got
+// and copied by the relay, and back at now.
+func (run *relayRun) record(ri, i int, sentNs, got, copied, now int64) {
+	run.hists[ri].RecordNs(now - sentNs)
+	l := run.legs[ri]
+	// The sender stamps its return from WriteFrame a moment after the
+	// frame is out; a frame back before that (the sender descheduled)
+	// has no first two legs.
+	if w := run.written[ri][i].Load(); w != 0 {
+		l.copyA.RecordNs(w - sentNs)
+		l.toRelay.RecordNs(got - w)
+	}
+	l.copyB.RecordNs(copied - got)
+	l.back.RecordNs(now - copied)
+}
+
+func (run *relayRun) figures() []relayFigures {
+	out := make([]relayFigures, len(run.rates))
+	for i, fps := range run.rates {
+		out[i] = relayFigures{fps: fps, sentFPS: run.sent[i], lat: run.hists[i].Summary(), legs: run.legs[i].summary()}
+	}
+	return out
 }
 
 // pacedCopy measures what the relay's copies cost without any ring: at
@@ -795,7 +733,7 @@ func (e *engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 // the p50 ns per copy of each rate. A copy after an idle gap is slower
 // than the back-to-back copies of the memcpy floor: caches, TLB and the
 // (virtual) CPU have cooled down.
-func (e *engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, error) {
+func (e *Engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, error) {
 	dst, err := unix.Mmap(-1, 0, int(max(bufSize, 2*relayFrameBytes)), unix.PROT_READ|unix.PROT_WRITE,
 		unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 	if err != nil {
@@ -831,7 +769,7 @@ func (e *engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, 
 
 // relaySend is process 1's sending side of the relay: paced frames, each
 // stamped just before it is copied into A, then the quit frame.
-func (e *engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, warm, frames int,
+func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, warm, frames int,
 	sent []float64, written [][]atomic.Int64, rateDone <-chan int) error {
 	src := benchPayload(relayFrameBytes)
 	timer := time.NewTimer(time.Hour)
@@ -893,7 +831,7 @@ func (e *engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 // idle measures the CPU a reader uses while it waits d for a frame that
 // does not come, with a writer connected: in the child, so that nothing
 // else of the bench is counted.
-func (e *engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, err error) {
+func (e *Engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, err error) {
 	name := e.name("idle")
 	c, err := e.start("idle-reader", []string{name}, notifier, name, d.String())
 	if err != nil {
@@ -920,4 +858,62 @@ func (e *engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration
 		return 0, 0, err
 	}
 	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), nil
+}
+
+// ---- single measurements, for Go benchmarks ----
+
+// forever is the time limit of a measurement bounded by a count.
+const forever = time.Duration(math.MaxInt64)
+
+// FloorRoundTrips measures rounds round trips of floor f between this
+// process and a child, after 1,000 unrecorded ones.
+func (e *Engine) FloorRoundTrips(f Floor, rounds int) (Latency, error) {
+	return e.floorPingPong(f, 1000, forever, max(rounds, 1))
+}
+
+// PingPong measures rounds round trips of size-byte frames through a
+// request ring and a response ring with the named notifier (this process
+// writes requests, a child echoes them back), after the bench's default
+// warm-up of 200 ms.
+func (e *Engine) PingPong(notifier string, size, rounds int) (PingPongFigures, error) {
+	if err := checkFrameSize(size); err != nil {
+		return PingPongFigures{}, err
+	}
+	return e.pingPong(notifier, size, defaultWarmup, forever, max(rounds, 1))
+}
+
+// Stream measures a child writing size-byte frames with the named
+// notifier into this process as fast as the ring takes them, over about
+// frames frames after the default warm-up.
+func (e *Engine) Stream(notifier string, size int, frames int64) (StreamFigures, error) {
+	if err := checkFrameSize(size); err != nil {
+		return StreamFigures{}, err
+	}
+	return e.stream(notifier, size, defaultWarmup, forever, max(frames, 1))
+}
+
+// Memcpy returns the ns per copy of size bytes copied copies times at
+// advancing offsets of a prefaulted shared mapping as large as a
+// streaming ring of that size, after one unrecorded lap of the mapping:
+// the memcpy floor of the streaming stage.
+func (e *Engine) Memcpy(size, copies int) (float64, error) {
+	if err := checkFrameSize(size); err != nil {
+		return 0, err
+	}
+	dst, err := unix.Mmap(-1, 0, int(streamRing(size)), unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_SHARED|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+	if err != nil {
+		return 0, fmt.Errorf("mmap: %w", err)
+	}
+	defer unix.Munmap(dst)
+	floor.Memcpy(dst, size, max(len(dst)/size, 1)) // warm-up
+	return floor.Memcpy(dst, size, max(copies, 1)), nil
+}
+
+// checkFrameSize rejects the frame sizes the bench does not take.
+func checkFrameSize(size int) error {
+	if size < 1 || size > maxFrameBytes {
+		return fmt.Errorf("frame size %d: want 1 byte to %s", size, fmtBytes(maxFrameBytes))
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 // SVG charts of `zerobuffer bench` (gonum.org/v1/plot): ping-pong latency
 // percentiles per notifier, streaming throughput by frame size, relay
@@ -245,7 +245,7 @@ func logRange(a *plot.Axis, lo, hi float64) {
 func pingPongChart(r *benchResults, size int) *chart {
 	labels := append([]string{"min"}, percentileNames...)
 	labels = append(labels, "max")
-	points := func(l latencySummary) plotter.XYs {
+	points := func(l Latency) plotter.XYs {
 		vals := append([]float64{l.MinNs}, l.percentiles()...)
 		vals = append(vals, l.MaxNs)
 		pts := make(plotter.XYs, len(vals))

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -16,8 +16,8 @@ import (
 
 // sampleResults is a small run with a figure of every kind, made up.
 func sampleResults() *benchResults {
-	lat := func(p50 float64) latencySummary {
-		return latencySummary{Count: 1000, MinNs: p50 / 2, AvgNs: p50 * 1.1, P50Ns: p50, P90Ns: p50 * 1.2, P99Ns: p50 * 2, P999Ns: p50 * 5, MaxNs: p50 * 10}
+	lat := func(p50 float64) Latency {
+		return Latency{Count: 1000, MinNs: p50 / 2, AvgNs: p50 * 1.1, P50Ns: p50, P90Ns: p50 * 1.2, P99Ns: p50 * 2, P999Ns: p50 * 5, MaxNs: p50 * 10}
 	}
 	r := &benchResults{
 		Tool:      "zerobuffer bench",
@@ -31,9 +31,9 @@ func sampleResults() *benchResults {
 		Errors: []string{},
 	}
 	for _, n := range []string{"semaphore", "futex", "hybrid", "spin"} {
-		r.PingPong = append(r.PingPong, pingPongResultOf(r, n, 64, pingPongFigures{lat: lat(1000), pingCPUPerRTNs: 500, echoCPUPerRTNs: 400}))
-		r.Stream = append(r.Stream, streamResultOf(r, n, 64, streamFigures{frames: 1e6, seconds: 1, framesPerSec: 8e6, readerCPUPerMSec: 0.1, writerCPUPerMSec: 0.12}))
-		r.Stream = append(r.Stream, streamResultOf(r, n, relayFrameBytes, streamFigures{frames: 3000, seconds: 1, framesPerSec: 3000, readerCPUPerMSec: 10, writerCPUPerMSec: 300}))
+		r.PingPong = append(r.PingPong, pingPongResultOf(r, n, 64, PingPongFigures{Latency: lat(1000), PingCPUNsPerRT: 500, EchoCPUNsPerRT: 400}))
+		r.Stream = append(r.Stream, streamResultOf(r, n, 64, StreamFigures{Frames: 1e6, Seconds: 1, FramesPerSec: 8e6, ReaderCPUSecPerMFrames: 0.1, WriterCPUSecPerMFrames: 0.12}))
+		r.Stream = append(r.Stream, streamResultOf(r, n, relayFrameBytes, StreamFigures{Frames: 3000, Seconds: 1, FramesPerSec: 3000, ReaderCPUSecPerMFrames: 10, WriterCPUSecPerMFrames: 300}))
 	}
 	for _, fps := range []int{30, 1000} {
 		r.RelayPacedCopy = append(r.RelayPacedCopy, pacedCopy{FPS: fps, P50Ns: 400e3})

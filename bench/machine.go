@@ -1,4 +1,4 @@
-package main
+package bench
 
 // The machine a bench runs on, CPU time, and pinning to cores.
 

@@ -1,4 +1,11 @@
-package main
+// Package pattern is the content of the command line's test frames: the
+// patterns a writer fills frames with and a reader verifies them against
+// (sequential, random, zero, ones), and the transforms a relay applies on
+// the way (none, reverse, xor). They match the cross-platform test
+// programs of the other ZeroBuffer implementations, so a Go writer can be
+// checked by their reader and the other way round; the random pattern is
+// specified below so that any implementation can regenerate a frame.
+package pattern
 
 import (
 	"bytes"
@@ -7,40 +14,40 @@ import (
 	"math/bits"
 )
 
-// pattern is the content of a test frame, as the writer fills it and the
+// Pattern is the content of a test frame, as the writer fills it and the
 // reader verifies it. Every function here works in place on the caller's
 // slice (for the writer, the slot Reserve handed out in shared memory) and
 // allocates nothing.
-type pattern uint8
+type Pattern uint8
 
 const (
-	patNone       pattern = iota // no content check (reader only)
-	patSequential                // byte i of frame k is (k+i) % 256
-	patRandom                    // splitmix64 stream seeded from (seed, k); see randomStart
-	patZero                      // every byte 0x00
-	patOnes                      // every byte 0xFF
+	None       Pattern = iota // no content check (reader only)
+	Sequential                // byte i of frame k is (k+i) % 256
+	Random                    // splitmix64 stream seeded from (seed, k); see randomStart
+	Zero                      // every byte 0x00
+	Ones                      // every byte 0xFF
 )
 
 var patternNames = [...]string{
-	patNone:       "none",
-	patSequential: "sequential",
-	patRandom:     "random",
-	patZero:       "zero",
-	patOnes:       "ones",
+	None:       "none",
+	Sequential: "sequential",
+	Random:     "random",
+	Zero:       "zero",
+	Ones:       "ones",
 }
 
-func (p pattern) String() string {
+func (p Pattern) String() string {
 	if int(p) < len(patternNames) {
 		return patternNames[p]
 	}
 	return fmt.Sprintf("pattern(%d)", uint8(p))
 }
 
-// parsePattern reads a pattern name; "none" is accepted only when allowNone.
-func parsePattern(s string, allowNone bool) (pattern, error) {
+// Parse reads a pattern name; "none" is accepted only when allowNone.
+func Parse(s string, allowNone bool) (Pattern, error) {
 	for i, name := range patternNames {
-		if s == name && (i != int(patNone) || allowNone) {
-			return pattern(i), nil
+		if s == name && (i != int(None) || allowNone) {
+			return Pattern(i), nil
 		}
 	}
 	if allowNone {
@@ -70,7 +77,7 @@ func init() {
 	}
 }
 
-// effectiveSeed maps the --seed flag to the PRNG seed: 0 means 1, so that
+// effectiveSeed maps a seed (the --seed flag) to the PRNG seed: 0 means 1, so that
 // the default is a fixed, reproducible stream.
 func effectiveSeed(seed uint64) uint64 {
 	if seed == 0 {
@@ -100,15 +107,15 @@ func splitmix64(state *uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// fillPattern writes the pattern of frame k (0-based) into b.
-func fillPattern(p pattern, b []byte, k, seed uint64) {
+// Fill writes the pattern of frame k (0-based) into b.
+func Fill(p Pattern, b []byte, k, seed uint64) {
 	switch p {
-	case patSequential:
+	case Sequential:
 		off := int(k % 256)
 		for i := 0; i < len(b); i += chunk {
 			copy(b[i:], seqTable[off:off+chunk])
 		}
-	case patRandom:
+	case Random:
 		s := randomStart(seed, k)
 		i := 0
 		for ; i+8 <= len(b); i += 8 {
@@ -121,28 +128,28 @@ func fillPattern(p pattern, b []byte, k, seed uint64) {
 				v >>= 8
 			}
 		}
-	case patZero:
+	case Zero:
 		clear(b)
-	case patOnes:
+	case Ones:
 		for i := 0; i < len(b); i += chunk {
 			copy(b[i:], onesBlock[:])
 		}
 	}
 }
 
-// mismatch describes the first byte of a frame that differs from its
+// Mismatch describes the first byte of a frame that differs from its
 // pattern.
-type mismatch struct {
+type Mismatch struct {
 	Index     int
 	Got, Want byte
 }
 
-// verifyPattern checks b against the pattern of frame k. It returns
-// ok=true when every byte matches (always for patNone), else the first
+// Verify checks b against the pattern of frame k. It returns
+// ok=true when every byte matches (always for None), else the first
 // differing byte.
-func verifyPattern(p pattern, b []byte, k, seed uint64) (mismatch, bool) {
+func Verify(p Pattern, b []byte, k, seed uint64) (Mismatch, bool) {
 	switch p {
-	case patSequential:
+	case Sequential:
 		off := int(k % 256)
 		for i := 0; i < len(b); i += chunk {
 			c := b[i:min(i+chunk, len(b))]
@@ -150,28 +157,28 @@ func verifyPattern(p pattern, b []byte, k, seed uint64) (mismatch, bool) {
 				return firstDiff(c, want, i), false
 			}
 		}
-	case patRandom:
+	case Random:
 		s := randomStart(seed, k)
 		i := 0
 		for ; i+8 <= len(b); i += 8 {
 			got, want := binary.LittleEndian.Uint64(b[i:]), splitmix64(&s)
 			if got != want {
 				j := bits.TrailingZeros64(got^want) / 8
-				return mismatch{Index: i + j, Got: byte(got >> (8 * j)), Want: byte(want >> (8 * j))}, false
+				return Mismatch{Index: i + j, Got: byte(got >> (8 * j)), Want: byte(want >> (8 * j))}, false
 			}
 		}
 		if i < len(b) {
 			v := splitmix64(&s)
 			for ; i < len(b); i++ {
 				if b[i] != byte(v) {
-					return mismatch{Index: i, Got: b[i], Want: byte(v)}, false
+					return Mismatch{Index: i, Got: b[i], Want: byte(v)}, false
 				}
 				v >>= 8
 			}
 		}
-	case patZero, patOnes:
+	case Zero, Ones:
 		block := &zeroBlock
-		if p == patOnes {
+		if p == Ones {
 			block = &onesBlock
 		}
 		for i := 0; i < len(b); i += chunk {
@@ -181,59 +188,60 @@ func verifyPattern(p pattern, b []byte, k, seed uint64) (mismatch, bool) {
 			}
 		}
 	}
-	return mismatch{}, true
+	return Mismatch{}, true
 }
 
 // firstDiff finds the first index where got and want (equal lengths,
 // known to differ) disagree; base is got's offset in the frame.
-func firstDiff(got, want []byte, base int) mismatch {
+func firstDiff(got, want []byte, base int) Mismatch {
 	for i := range got {
 		if got[i] != want[i] {
-			return mismatch{Index: base + i, Got: got[i], Want: want[i]}
+			return Mismatch{Index: base + i, Got: got[i], Want: want[i]}
 		}
 	}
-	return mismatch{Index: -1}
+	return Mismatch{Index: -1}
 }
 
-// transform is what the relay does to each frame on its way from IN to
+// Transform is what the relay does to each frame on its way from IN to
 // OUT.
-type transform uint8
+type Transform uint8
 
 const (
-	transformNone    transform = iota // copy
-	transformReverse                  // dst[i] = src[n-1-i]
-	transformXor                      // dst[i] = src[i] ^ key
+	TransformNone    Transform = iota // copy
+	TransformReverse                  // dst[i] = src[n-1-i]
+	TransformXor                      // dst[i] = src[i] ^ key
 )
 
 var transformNames = [...]string{
-	transformNone:    "none",
-	transformReverse: "reverse",
-	transformXor:     "xor",
+	TransformNone:    "none",
+	TransformReverse: "reverse",
+	TransformXor:     "xor",
 }
 
-func (t transform) String() string {
+func (t Transform) String() string {
 	if int(t) < len(transformNames) {
 		return transformNames[t]
 	}
 	return fmt.Sprintf("transform(%d)", uint8(t))
 }
 
-func parseTransform(s string) (transform, error) {
+// ParseTransform reads a transform name.
+func ParseTransform(s string) (Transform, error) {
 	for i, name := range transformNames {
 		if s == name {
-			return transform(i), nil
+			return Transform(i), nil
 		}
 	}
 	return 0, fmt.Errorf("unknown transform %q (want none, reverse or xor)", s)
 }
 
-// applyTransform writes t(src) into dst; len(dst) must equal len(src) and
+// ApplyTransform writes t(src) into dst; len(dst) must equal len(src) and
 // the two must not overlap (in the relay they are in different buffers).
-func applyTransform(t transform, dst, src []byte, key byte) {
+func ApplyTransform(t Transform, dst, src []byte, key byte) {
 	switch t {
-	case transformNone:
+	case TransformNone:
 		copy(dst, src)
-	case transformReverse:
+	case TransformReverse:
 		n := len(src)
 		i := 0
 		for ; i+8 <= n; i += 8 {
@@ -243,7 +251,7 @@ func applyTransform(t transform, dst, src []byte, key byte) {
 		for ; i < n; i++ {
 			dst[n-1-i] = src[i]
 		}
-	case transformXor:
+	case TransformXor:
 		k8 := uint64(key) * 0x0101010101010101
 		i := 0
 		for ; i+8 <= len(src); i += 8 {
