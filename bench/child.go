@@ -420,15 +420,12 @@ func (c *childIO) idleReader(args []string) error {
 	cpu0, start := cpuTime(), time.Now()
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(d))
 	defer cancel()
-	for {
-		f, err := r.ReadFrame(ctx)
-		if err == nil {
-			_ = f.Release()
-			return errors.New("a frame arrived on the idle ring")
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			break
-		}
+	f, err := r.ReadFrame(ctx)
+	switch {
+	case err == nil:
+		_ = f.Release()
+		return errors.New("a frame arrived on the idle ring")
+	case !errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
 	c.report(childReport{CPUNs: int64(cpuTime() - cpu0), WallNs: int64(time.Since(start))})

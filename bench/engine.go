@@ -74,7 +74,8 @@ type Engine struct {
 	ctx       context.Context
 	prefix    string       // buffer names: prefix-seq-what
 	childMask *unix.CPUSet // the mask children start with when pinned; nil if not
-	pinChild  bool         // children pin themselves to childCore
+	pinChild  bool         // children pin themselves to childCPU
+	childCPU  int
 
 	mu       sync.Mutex
 	live     map[*benchChild]bool // children to kill if the bench is interrupted
@@ -143,6 +144,19 @@ type benchChild struct {
 	owns   []string // buffers the child creates, removed if it dies
 	done   bool
 	err    error
+
+	sampler *placementSampler // where the child and this process run
+	placed  *Placement        // what the sampler saw, once stopped
+}
+
+// placement stops sampling where the child and this process run, and
+// returns what was seen.
+func (c *benchChild) placement() Placement {
+	if c.placed == nil {
+		p := c.sampler.finish()
+		c.placed = &p
+	}
+	return *c.placed
 }
 
 type lockedBuffer struct {
@@ -176,7 +190,7 @@ func (e *Engine) start(role string, owns []string, args ...string) (*benchChild,
 	c.cmd = exec.Command(exe, args...)
 	c.cmd.Env = append(os.Environ(), benchChildEnv+"="+role)
 	if e.pinChild {
-		c.cmd.Env = append(c.cmd.Env, benchCoreEnv+"="+strconv.Itoa(childCore))
+		c.cmd.Env = append(c.cmd.Env, benchCoreEnv+"="+strconv.Itoa(e.childCPU))
 	}
 	// A race-enabled child (the tests) would sleep a second at exit.
 	if v := os.Getenv("GORACE"); !strings.Contains(v, "atexit_sleep_ms") {
@@ -198,6 +212,7 @@ func (e *Engine) start(role string, owns []string, args ...string) (*benchChild,
 	e.mu.Lock()
 	e.live[c] = true
 	e.mu.Unlock()
+	c.sampler = startPlacementSampler(c.cmd.Process.Pid)
 	go func() {
 		defer close(c.eof)
 		defer close(c.lines)
@@ -314,6 +329,7 @@ func (c *benchChild) finish() {
 		return
 	}
 	c.done = true
+	c.placement()
 	for range c.lines { // the reader goroutine ends at EOF
 	}
 	c.err = c.cmd.Wait()
@@ -362,6 +378,9 @@ type PingPongFigures struct {
 	Latency        Latency
 	PingCPUNsPerRT float64 // this process: writes the request, reads the response
 	EchoCPUNsPerRT float64 // the child: reads the request, writes it back
+	Placement      Placement
+
+	hist *latencyHist // the round trips, for merging rounds
 }
 
 // openLoop sets up a loop through a child playing role (echo or relay,
@@ -441,6 +460,7 @@ func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxR
 		}
 	}
 	cpu := cpuTime() - cpu0
+	fig.Placement = c.placement()
 	payload[0] = markQuit
 	if err := w.WriteFrame(payload); err != nil {
 		return fig, err
@@ -452,7 +472,7 @@ func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxR
 	if err := c.wait(); err != nil {
 		return fig, err
 	}
-	fig.Latency = h.Summary()
+	fig.Latency, fig.hist = h.Summary(), h
 	fig.PingCPUNsPerRT = float64(cpu.Nanoseconds()) / float64(max(h.Count(), 1))
 	fig.EchoCPUNsPerRT = float64(rep.CPUNs) / float64(max(rep.Frames, 1))
 	return fig, nil
@@ -868,7 +888,8 @@ const forever = time.Duration(math.MaxInt64)
 // FloorRoundTrips measures rounds round trips of floor f between this
 // process and a child, after 1,000 unrecorded ones.
 func (e *Engine) FloorRoundTrips(f Floor, rounds int) (Latency, error) {
-	return e.floorPingPong(f, 1000, forever, max(rounds, 1))
+	lat, _, err := e.floorPingPong(f, 1000, forever, max(rounds, 1))
+	return lat, err
 }
 
 // PingPong measures rounds round trips of size-byte frames through a

@@ -46,7 +46,7 @@ func TestFloorsQuick(t *testing.T) {
 	e := NewEngine(context.Background())
 	defer e.Close()
 	for _, mech := range []Floor{FloorSpin, FloorFutex, FloorSemaphore} {
-		s, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
+		s, _, err := e.floorPingPong(mech, 20, 5*time.Millisecond, 500)
 		require.NoError(t, err, mech)
 		sane(t, string(mech), s)
 		assert.LessOrEqual(t, s.Count, int64(500), mech)
@@ -56,7 +56,7 @@ func TestFloorsQuick(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, ns, "memcpy %d", size)
 	}
-	_, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
+	_, _, err := e.floorPingPong("pigeon", 20, time.Millisecond, 10)
 	assert.Error(t, err)
 }
 
@@ -164,4 +164,42 @@ func TestMachineInfo(t *testing.T) {
 	assert.Contains(t, m.Kernel, "Linux")
 	assert.Equal(t, runtime.Version(), m.GoVersion)
 	assert.Positive(t, cpuTime())
+}
+
+// TestEngineCountedMeasurements covers the Engine's exported methods, as
+// ring/bench_test.go uses them: each measures the count it is given.
+func TestEngineCountedMeasurements(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+
+	lat, err := e.FloorRoundTrips(FloorFutex, 50)
+	require.NoError(t, err)
+	assert.EqualValues(t, 50, lat.Count)
+
+	pp, err := e.PingPong("semaphore", 64, 100)
+	require.NoError(t, err)
+	assert.EqualValues(t, 100, pp.Latency.Count)
+
+	st, err := e.Stream("futex", 64, 1000)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, st.Frames, int64(1000))
+	assert.Less(t, st.Frames, int64(1000+64), "the clock is read every 64 small frames")
+
+	ns, err := e.Memcpy(4096, 100)
+	require.NoError(t, err)
+	assert.Positive(t, ns)
+
+	for _, size := range []int{0, -1, maxFrameBytes + 1} {
+		_, err = e.PingPong("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Stream("futex", size, 1)
+		assert.Error(t, err, size)
+		_, err = e.Memcpy(size, 1)
+		assert.Error(t, err, size)
+	}
+	_, err = e.PingPong("pigeon", 64, 1)
+	assert.Error(t, err)
+	_, err = e.FloorRoundTrips("pigeon", 1)
+	assert.Error(t, err)
 }

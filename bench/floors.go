@@ -228,33 +228,33 @@ func semaphorePong(name string) (pongFunc, func(), error) {
 // ---- the engine's side ----
 
 // floorPingPong measures round trips of floor f between this process and
-// a child. It warms up with warmRounds, then records round trips for
-// about d (at most maxRounds).
-func (e *Engine) floorPingPong(f Floor, warmRounds int, d time.Duration, maxRounds int) (Latency, error) {
+// a child, and where the two ran. It warms up with warmRounds, then
+// records round trips for about d (at most maxRounds).
+func (e *Engine) floorPingPong(f Floor, warmRounds int, d time.Duration, maxRounds int) (Latency, Placement, error) {
 	spec, ok := floorSpecOf(f)
 	if !ok {
-		return Latency{}, fmt.Errorf("unknown floor %q", f)
+		return Latency{}, Placement{}, fmt.Errorf("unknown floor %q", f)
 	}
 	name := e.name("floor-" + string(f))
 	ping, undo, err := spec.ping(name)
 	if err != nil {
-		return Latency{}, err
+		return Latency{}, Placement{}, err
 	}
 	defer undo()
 	c, err := e.start("floor-pong", nil, string(f), name)
 	if err != nil {
-		return Latency{}, err
+		return Latency{}, Placement{}, err
 	}
 	defer c.kill()
 	if _, err := c.expect("READY"); err != nil {
-		return Latency{}, err
+		return Latency{}, Placement{}, err
 	}
 	fc := floorChunks{e: e, c: c, ping: ping}
 	// The warm-up's median round trip sizes the measured chunks: about a
 	// tenth of d each, until d has passed.
 	warm := newLatencyHist()
 	if err := fc.run(max(warmRounds, 10), warm.Record); err != nil {
-		return Latency{}, err
+		return Latency{}, Placement{}, err
 	}
 	perRound := time.Duration(max(warm.Summary().P50Ns, 1))
 	size := min(max(int(d/10/perRound), 100), maxRounds)
@@ -270,13 +270,14 @@ func (e *Engine) floorPingPong(f Floor, warmRounds int, d time.Duration, maxRoun
 			first = false
 		}
 		if err := fc.run(min(size, maxRounds-int(h.Count()))+1, record); err != nil {
-			return Latency{}, err
+			return Latency{}, Placement{}, err
 		}
 	}
+	placed := c.placement()
 	if err := c.wait(); err != nil {
-		return Latency{}, err
+		return Latency{}, Placement{}, err
 	}
-	return h.Summary(), nil
+	return h.Summary(), placed, nil
 }
 
 // floorChunks drives a floor's child: it answers one chunk of rounds per

@@ -24,6 +24,9 @@ type machineInfo struct {
 	GoVersion   string `json:"go_version"`
 	ClockSource string `json:"clock_source,omitempty"`
 	Pinned      bool   `json:"pinned"`
+	PinMode     string `json:"pin_mode"`            // pair, same or none
+	ThisCPU     int    `json:"this_cpu,omitempty"`  // when pinned: this process's CPU
+	OtherCPU    int    `json:"other_cpu,omitempty"` // and the other process's
 	PinNote     string `json:"pin_note"`
 	LoadStart   string `json:"load_average_start,omitempty"`
 	LoadEnd     string `json:"load_average_end,omitempty"`
@@ -104,19 +107,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// Pinning. The bench pins its own process to core 0 and each child to
-// core 1. Affinity is per thread in Linux, so a process is pinned by
+// Pinning (placement.go chooses the CPUs). The bench pins its own
+// process to one CPU and each child to another, or the same. Affinity is per thread in Linux, so a process is pinned by
 // setting every thread of /proc/self/task; threads created later inherit
 // the mask of the thread that creates them. GOMAXPROCS is fixed at its
 // value before pinning: the runtime would otherwise lower it to 1 once it
 // notices the narrower mask, and pinning is meant to change where the
 // threads run, not how Go schedules them.
-
-// parentCore and childCore are the cores --pin uses.
-const (
-	parentCore = 0
-	childCore  = 1
-)
 
 // setProcessAffinity sets the affinity of every thread of this process.
 func setProcessAffinity(set *unix.CPUSet) error {

@@ -32,7 +32,9 @@ Stages, in this order:
             p90, p99, p99.9, max (HDR histogram), and p50 and p99 over the
             floor of the notifier's mechanism (spin floor for spin, yield,
             backoff and hybrid; futex floor for futex and semaphore; the
-            semaphore also over the semaphore floor)
+            semaphore also over the semaphore floor), the floor measured
+            again in rounds alternating with the ring's; no verdict when
+            the two ran with different placements
   stream    a writer process streaming into a reader process, per frame
             size and notifier: frames/s, GB/s, ratio to memcpy of the same
             size, CPU seconds per million frames on each side
@@ -60,9 +62,16 @@ Options:
       --relay-frames N        recorded frames at each rate (default 200; --quick 30)
       --relay-buffer SIZE     size of buffers A and B (default 256MiB)
       --idle-time DUR         how long the idle reader waits (default 3s; --quick 1s)
-      --pin                   pin this process to core 0 and the other process
-                              to core 1 (sched_setaffinity); the report says
-                              whether it worked
+      --pin=MODE              where the two processes of each measurement run
+                              (sched_setaffinity), chosen once per run and printed:
+                              pair (the default) two distinct CPUs, on different
+                              cores when there is a choice; same: both on one
+                              CPU; none: wherever the scheduler puts them. Each
+                              measurement samples where they actually ran
+      --rounds N              a ping-pong alternates N short rounds of its floor
+                              and of the ring; p50÷floor is the median of the
+                              rounds' ratios, with their spread (default 5;
+                              --quick 3)
       --out DIR               also write DIR/results.json (everything),
                               DIR/results.csv (a row per measurement) and SVG
                               charts (ping-pong percentiles, throughput by frame
@@ -102,8 +111,9 @@ type benchOptions struct {
 	relayFrames    int
 	relayBuffer    uint64
 	idleTime       time.Duration
-	maxRounds      int // hidden: cap on recorded round trips per measurement
-	pin            bool
+	maxRounds      int    // hidden: cap on recorded round trips per measurement
+	pin            string // pair, same or none
+	rounds         int    // alternating floor and ring rounds of a ping-pong
 	outDir         string
 }
 
@@ -122,7 +132,7 @@ type benchLists struct {
 }
 
 func parseBenchArgs(args []string) (*benchOptions, error) {
-	o := &benchOptions{relayBuffer: 256 << 20, maxRounds: 5_000_000}
+	o := &benchOptions{relayBuffer: 256 << 20, maxRounds: 5_000_000, pin: pinPair}
 	var l benchLists
 	fs := benchFlags(o, &l)
 	pos, err := cli.ParseInterleaved(fs, args)
@@ -162,7 +172,8 @@ func benchFlags(o *benchOptions, l *benchLists) *flag.FlagSet {
 	fs.Var(cli.Size{P: &o.relayBuffer}, "relay-buffer", "")
 	fs.DurationVar(&o.idleTime, "idle-time", 3*time.Second, "")
 	fs.IntVar(&o.maxRounds, "max-rounds", o.maxRounds, "")
-	fs.BoolVar(&o.pin, "pin", false, "")
+	fs.Var(pinValue{&o.pin}, "pin", "")
+	fs.IntVar(&o.rounds, "rounds", 5, "")
 	fs.StringVar(&o.outDir, "out", "", "")
 	return fs
 }
@@ -186,6 +197,7 @@ func (o *benchOptions) applyPresets(fs *flag.FlagSet) {
 		preset("relay-buffer", func() { o.relayBuffer = 16 << 20 })
 		preset("idle-time", func() { o.idleTime = 50 * time.Millisecond })
 		preset("max-rounds", func() { o.maxRounds = 2000 })
+		preset("rounds", func() { o.rounds = 2 })
 	case o.quick:
 		preset("warmup", func() { o.warmup = 50 * time.Millisecond })
 		preset("floor-time", func() { o.floorTime = 100 * time.Millisecond })
@@ -194,6 +206,7 @@ func (o *benchOptions) applyPresets(fs *flag.FlagSet) {
 		preset("relay-warmup", func() { o.relayWarmup = 5 })
 		preset("relay-frames", func() { o.relayFrames = 30 })
 		preset("idle-time", func() { o.idleTime = time.Second })
+		preset("rounds", func() { o.rounds = 3 })
 	}
 }
 
@@ -243,6 +256,8 @@ func (o *benchOptions) check() error {
 		return fmt.Errorf("--relay-warmup %d: must be >= 0", o.relayWarmup)
 	case o.relayFrames < 1:
 		return fmt.Errorf("--relay-frames %d: must be >= 1", o.relayFrames)
+	case o.rounds < 1 || o.rounds > 100:
+		return fmt.Errorf("--rounds %d: want 1 to 100", o.rounds)
 	case o.maxRounds < 1:
 		return fmt.Errorf("--max-rounds %d: must be >= 1", o.maxRounds)
 	case o.relayBuffer < 2*(relayFrameBytes+16):

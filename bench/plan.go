@@ -39,16 +39,13 @@ func buildPlan(o *benchOptions, e *Engine, res *benchResults) []benchStage {
 // streaming size (and the relay's frame, when the relay runs).
 func floorSteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 	var steps []benchStep
-	warmRounds := 1000
-	if o.smoke {
-		warmRounds = 20
-	}
+	warmRounds := floorWarmRounds(o)
 	for _, spec := range floorSpecs {
 		f := spec.floor
 		steps = append(steps, benchStep{"floor " + string(f) + " ping-pong", func() error {
-			s, err := e.floorPingPong(f, warmRounds, o.floorTime, o.maxRounds)
+			s, placed, err := e.floorPingPong(f, warmRounds, o.floorTime, o.maxRounds)
 			if err == nil {
-				res.Floors.PingPong = append(res.Floors.PingPong, floorResult{Mechanism: string(f), Latency: s})
+				res.Floors.PingPong = append(res.Floors.PingPong, floorResult{Mechanism: string(f), Latency: s, Placement: placed})
 			}
 			return err
 		}})
@@ -71,15 +68,27 @@ func floorSteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 	return steps
 }
 
-// pingPongSteps measures every notifier's ring ping-pong at every size.
+// floorWarmRounds is the unrecorded warm-up of a floor measurement.
+func floorWarmRounds(o *benchOptions) int {
+	if o.smoke {
+		return 20
+	}
+	return 1000
+}
+
+// pingPongSteps measures every notifier's ring ping-pong at every size,
+// in rounds alternating with its floor's.
 func pingPongSteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 	var steps []benchStep
+	warmRounds := floorWarmRounds(o) / o.rounds
 	for _, size := range o.pingSizes {
 		for _, n := range o.notifiers {
+			f, _ := FloorOf(n)
+			plan := roundPlan{rounds: o.rounds, floor: f, warmRounds: warmRounds, warm: o.warmup, d: o.pingTime, maxRounds: o.maxRounds}
 			steps = append(steps, benchStep{"ping-pong " + n + " " + fmtBytes(size), func() error {
-				fig, err := e.pingPong(n, size, o.warmup, o.pingTime, o.maxRounds)
+				fig, rounds, err := e.pingPongRounds(n, size, plan)
 				if err == nil {
-					res.PingPong = append(res.PingPong, pingPongResultOf(res, n, size, fig))
+					res.PingPong = append(res.PingPong, pingPongResultOf(res, n, size, fig, rounds))
 				}
 				return err
 			}})
@@ -179,10 +188,15 @@ func memcpyOf(r *benchResults, size int) (memcpyResult, bool) {
 	return memcpyResult{}, false
 }
 
-func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFigures) pingPongResult {
+// pingPongResultOf makes the row of a ping-pong: its ratios are those of
+// its interleaved rounds, or without rounds those over the floors stage's
+// figure.
+func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFigures, rounds []ratioRound) pingPongResult {
 	p := pingPongResult{Notifier: notifier, FrameBytes: size, Latency: fig.Latency, Floor: floorName(notifier),
-		PingCPUNsPerRT: fig.PingCPUNsPerRT, EchoCPUNsPerRT: fig.EchoCPUNsPerRT}
-	if f, ok := floorOf(r, p.Floor); ok {
+		PingCPUNsPerRT: fig.PingCPUNsPerRT, EchoCPUNsPerRT: fig.EchoCPUNsPerRT, Placement: fig.Placement}
+	if len(rounds) > 0 {
+		roundRatios(&p, rounds)
+	} else if f, ok := floorOf(r, p.Floor); ok {
 		p.FloorP50Ns, p.FloorP99Ns = f.P50Ns, f.P99Ns
 		p.P50OverFloor, p.P99OverFloor = ratio(fig.Latency.P50Ns, f.P50Ns), ratio(fig.Latency.P99Ns, f.P99Ns)
 	}

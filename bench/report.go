@@ -193,11 +193,11 @@ func stageTitle(w io.Writer, title string) {
 func printFloors(w io.Writer, r *benchResults) {
 	stageTitle(w, "1. Floors: the raw mechanisms between two processes, no ring")
 	if len(r.Floors.PingPong) > 0 {
-		t := newTable("round trip", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max")
+		t := newTable("round trip", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max", "ran on")
 		for _, f := range r.Floors.PingPong {
 			l := f.Latency
 			t.add(floorLabel(f.Mechanism), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
-				fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs))
+				fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), placementCell(f.Placement))
 		}
 		t.render(w)
 	}
@@ -222,15 +222,30 @@ func printPingPong(w io.Writer, r *benchResults) {
 	stageTitle(w, "2. Ping-pong: round trip through a request ring and a response ring")
 	goals := goalIndex(r.Goals)
 	t := newTable("notifier", ">frame", ">samples", ">min", ">p50", ">p90", ">p99", ">p99.9", ">max",
-		">floor p50", ">p50÷floor", ">p99÷floor", ">p50÷sem floor", ">cpu/rt ping", ">cpu/rt echo", "goal (p50÷floor)")
+		">floor p50", ">p50÷floor", ">spread", ">p99÷floor", ">p50÷sem floor", ">cpu/rt ping", ">cpu/rt echo", "ran on", "goal (p50÷floor)")
 	for _, p := range r.PingPong {
 		l := p.Latency
 		g, ok := goals[pingPongKey(p)]
+		v := verdict(g, ok)
+		if p.PlacementDiffers {
+			v = "no verdict: placement ≠ floor's"
+		}
 		t.add(p.Notifier, fmtBytes(p.FrameBytes), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
 			fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), floorCell(p.FloorP50Ns, p.Floor), fmtRatio(p.P50OverFloor),
-			fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor), fmtNs(p.PingCPUNsPerRT), fmtNs(p.EchoCPUNsPerRT), verdict(g, ok))
+			fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor),
+			fmtNs(p.PingCPUNsPerRT), fmtNs(p.EchoCPUNsPerRT), placementCell(p.Placement), v)
 	}
 	t.render(w)
+	if rounds := maxRounds(r.PingPong); rounds > 0 {
+		fmt.Fprintf(w, "p50÷floor, p99÷floor: medians of %d rounds alternating floor and ring (spread: the p50 ratios' min–max);\n", rounds)
+		fmt.Fprintln(w, "floor p50: the median of the floor's rounds. ran on: where the two processes were seen running (CPUs of")
+		fmt.Fprintln(w, "this process | the other; shared: samples with both on one CPU).")
+	}
+	for _, p := range r.PingPong {
+		if p.PlacementDiffers {
+			fmt.Fprintf(w, "%s %s: placement differs from its floor's (%s): no verdict.\n", p.Notifier, fmtBytes(p.FrameBytes), p.PlacementNote)
+		}
+	}
 	fmt.Fprintf(w, "floors: %s (p50÷sem floor: semaphore vs the\n", floorsInWords(r.PingPong))
 	fmt.Fprintln(w, "raw semaphore ping-pong). cpu/rt: CPU time per round trip of each process.")
 	if none := notifiersWithoutFloor(r.PingPong); len(none) > 0 {
@@ -276,6 +291,44 @@ func joinWords(s []string) string {
 		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// fmtSpread shows a range of ratios as "1.02–1.10×".
+func fmtSpread(lo, hi float64) string {
+	if !(lo > 0) || !(hi > 0) {
+		return missing
+	}
+	return strings.TrimSuffix(fmtRatio(lo), "×") + "–" + fmtRatio(hi)
+}
+
+// placementCell names where a measurement ran, with the CPUs seen.
+func placementCell(p Placement) string {
+	c := p.Class()
+	if c == "unknown" {
+		return missing
+	}
+	cell := fmt.Sprintf("%s (%s | %s", c, joinCPUs(p.This), joinCPUs(p.Other))
+	if c != "one CPU" && p.SharedSamples > 0 {
+		cell += fmt.Sprintf("; shared %d/%d", p.SharedSamples, p.Samples)
+	}
+	return cell + ")"
+}
+
+func joinCPUs(cpus []int) string {
+	s := make([]string, len(cpus))
+	for i, c := range cpus {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, ",")
+}
+
+// maxRounds is the most rounds a ping-pong row has.
+func maxRounds(rows []pingPongResult) int {
+	n := 0
+	for _, p := range rows {
+		n = max(n, len(p.Rounds))
+	}
+	return n
 }
 
 // floorCell shows a floor with its mechanism, "-" when not measured.

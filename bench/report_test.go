@@ -24,14 +24,14 @@ func sampleResults() *benchResults {
 		StartedAt: "2026-01-02 03:04:05 UTC",
 		Machine:   machineInfo{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, Kernel: "Linux 6.1", Arch: "x86_64", GoVersion: "go1.26", PinNote: "no"},
 		Floors: floorResults{
-			PingPong: []floorResult{{"spin", lat(300)}, {"futex", lat(8000)}, {"semaphore", lat(9000)}},
+			PingPong: []floorResult{{"spin", lat(300), Placement{}}, {"futex", lat(8000), Placement{}}, {"semaphore", lat(9000), Placement{}}},
 			Memcpy:   []memcpyResult{{64, 10, 1e8, 6.4}, {relayFrameBytes, 300e3, 3333, 10.4}},
 		},
 		Idle:   []idleResult{{Notifier: "spin", Seconds: 3, CPUSeconds: 3, CPUPercent: 100, Note: idleNote("spin", 100)}},
 		Errors: []string{},
 	}
 	for _, n := range []string{"semaphore", "futex", "hybrid", "spin"} {
-		r.PingPong = append(r.PingPong, pingPongResultOf(r, n, 64, PingPongFigures{Latency: lat(1000), PingCPUNsPerRT: 500, EchoCPUNsPerRT: 400}))
+		r.PingPong = append(r.PingPong, pingPongResultOf(r, n, 64, PingPongFigures{Latency: lat(1000), PingCPUNsPerRT: 500, EchoCPUNsPerRT: 400}, nil))
 		r.Stream = append(r.Stream, streamResultOf(r, n, 64, StreamFigures{Frames: 1e6, Seconds: 1, FramesPerSec: 8e6, ReaderCPUSecPerMFrames: 0.1, WriterCPUSecPerMFrames: 0.12}))
 		r.Stream = append(r.Stream, streamResultOf(r, n, relayFrameBytes, StreamFigures{Frames: 3000, Seconds: 1, FramesPerSec: 3000, ReaderCPUSecPerMFrames: 10, WriterCPUSecPerMFrames: 300}))
 	}

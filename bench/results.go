@@ -39,7 +39,8 @@ type benchSettings struct {
 	RelayFrameBytes  int      `json:"relay_frame_bytes"`
 	RelayBufferBytes uint64   `json:"relay_buffer_bytes"`
 	IdleSeconds      float64  `json:"idle_seconds"`
-	Pin              bool     `json:"pin"`
+	Pin              string   `json:"pin"` // pair, same or none
+	Rounds           int      `json:"pingpong_rounds"`
 }
 
 type floorResults struct {
@@ -49,8 +50,9 @@ type floorResults struct {
 
 // floorResult is a raw mechanism's round trip between two processes.
 type floorResult struct {
-	Mechanism string  `json:"mechanism"` // spin, futex, semaphore
-	Latency   Latency `json:"latency"`
+	Mechanism string    `json:"mechanism"` // spin, futex, semaphore
+	Latency   Latency   `json:"latency"`
+	Placement Placement `json:"placement"`
 }
 
 // memcpyResult is a warm copy into a prefaulted shared mapping.
@@ -63,18 +65,26 @@ type memcpyResult struct {
 
 // pingPongResult is a round trip through two rings.
 type pingPongResult struct {
-	Notifier        string  `json:"notifier"`
-	FrameBytes      int     `json:"frame_bytes"`
-	Latency         Latency `json:"latency"`
-	Floor           string  `json:"floor"` // the mechanism it is compared with
-	FloorP50Ns      float64 `json:"floor_p50_ns,omitempty"`
-	FloorP99Ns      float64 `json:"floor_p99_ns,omitempty"`
-	P50OverFloor    float64 `json:"p50_over_floor,omitempty"`
-	P99OverFloor    float64 `json:"p99_over_floor,omitempty"`
-	P50OverSemFloor float64 `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
-	P99OverSemFloor float64 `json:"p99_over_semaphore_floor,omitempty"`
-	PingCPUNsPerRT  float64 `json:"ping_cpu_ns_per_round_trip"`
-	EchoCPUNsPerRT  float64 `json:"echo_cpu_ns_per_round_trip"`
+	Notifier     string  `json:"notifier"`
+	FrameBytes   int     `json:"frame_bytes"`
+	Latency      Latency `json:"latency"`
+	Floor        string  `json:"floor"` // the mechanism it is compared with
+	FloorP50Ns   float64 `json:"floor_p50_ns,omitempty"`
+	FloorP99Ns   float64 `json:"floor_p99_ns,omitempty"`
+	P50OverFloor float64 `json:"p50_over_floor,omitempty"`
+	P99OverFloor float64 `json:"p99_over_floor,omitempty"`
+	// With interleaved rounds (--rounds): the ratios above are the
+	// medians of the rounds', FloorP50Ns the median of the floor's rounds.
+	P50OverFloorMin  float64      `json:"p50_over_floor_min,omitempty"`
+	P50OverFloorMax  float64      `json:"p50_over_floor_max,omitempty"`
+	Placement        Placement    `json:"placement"` // of the ring, its last round
+	PlacementDiffers bool         `json:"placement_differs_from_floor"`
+	PlacementNote    string       `json:"placement_note,omitempty"`
+	Rounds           []ratioRound `json:"rounds,omitempty"`
+	P50OverSemFloor  float64      `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
+	P99OverSemFloor  float64      `json:"p99_over_semaphore_floor,omitempty"`
+	PingCPUNsPerRT   float64      `json:"ping_cpu_ns_per_round_trip"`
+	EchoCPUNsPerRT   float64      `json:"echo_cpu_ns_per_round_trip"`
 }
 
 // streamResult is a writer process streaming into a reader process.

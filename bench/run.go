@@ -1,7 +1,6 @@
 package bench
 
-// The run: Main and Run, the loop over the plan's steps, and the pinning
-// of --pin. The plan (plan.go) says what to measure, the engine
+// The run: Main and Run, and the loop over the plan's steps. The plan (plan.go) says what to measure, the engine
 // (engine.go, child.go, floors.go) measures, stats.go and goals.go
 // compute, report.go and chart.go write.
 
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -45,10 +43,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 
 	began := time.Now()
 	res := newResults(o, began)
-	if o.pin {
-		if pin := e.pinFor(res); pin != nil {
-			defer pin.unpin()
-		}
+	if pin := e.pinFor(o.pin, res); pin != nil {
+		defer pin.unpin()
 	}
 	printHeader(stdout, res)
 	if o.quick || o.smoke {
@@ -93,7 +89,6 @@ func newResults(o *benchOptions, began time.Time) *benchResults {
 		Errors:         []string{},
 	}
 	res.Floors.PingPong, res.Floors.Memcpy = []floorResult{}, []memcpyResult{}
-	res.Machine.PinNote = "no (--pin pins this process to core 0 and the other process to core 1)"
 	return res
 }
 
@@ -163,32 +158,6 @@ func (o *benchOptions) settings() benchSettings {
 		RelayBufferBytes: o.relayBuffer,
 		IdleSeconds:      o.idleTime.Seconds(),
 		Pin:              o.pin,
+		Rounds:           o.rounds,
 	}
-}
-
-// pinFor pins as --pin asks and says so in res; nil when it could not.
-func (e *Engine) pinFor(res *benchResults) *pinning {
-	pin, note := e.pin()
-	res.Machine.PinNote = note
-	res.Machine.Pinned = pin != nil
-	return pin
-}
-
-// pin pins this process to parentCore and makes the children pin
-// themselves to childCore; nil and the reason when it cannot.
-func (e *Engine) pin() (*pinning, string) {
-	if runtime.NumCPU() < 2 {
-		return nil, fmt.Sprintf("no: --pin needs 2 cores, this machine has %d", runtime.NumCPU())
-	}
-	p, err := pinProcess(parentCore)
-	if err != nil {
-		return nil, fmt.Sprintf("no: %v", err)
-	}
-	if !p.orig.IsSet(childCore) {
-		p.unpin()
-		return nil, fmt.Sprintf("no: core %d is not available to this process", childCore)
-	}
-	e.childMask, e.pinChild = &p.orig, true
-	return p, fmt.Sprintf("yes: this process on core %d, the other process on core %d (GOMAXPROCS kept at %d)",
-		parentCore, childCore, runtime.GOMAXPROCS(0))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ func TestParseBenchArgsDefaults(t *testing.T) {
 	assert.EqualValues(t, 256<<20, o.relayBuffer)
 	assert.Equal(t, time.Second, o.pingTime)
 	assert.Equal(t, 3*time.Second, o.idleTime)
-	assert.False(t, o.pin)
+	assert.Equal(t, "pair", o.pin, "two distinct CPUs by default")
+	assert.Equal(t, 5, o.rounds)
 	assert.Empty(t, o.outDir)
 }
 
@@ -59,7 +61,7 @@ func TestParseBenchArgsLists(t *testing.T) {
 	assert.Equal(t, ring.NotifierNames(), o.relayNotifiers)
 	assert.Equal(t, []int{25}, o.relayRates)
 	assert.EqualValues(t, 64<<20, o.relayBuffer)
-	assert.True(t, o.pin)
+	assert.Equal(t, "pair", o.pin, "a bare --pin is pair")
 	assert.Equal(t, "/x", o.outDir)
 
 	for _, bad := range [][]string{
@@ -125,9 +127,24 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	assert.Len(t, r.Relay, 2)
 	assert.Len(t, r.Idle, 3)
 	assert.NotEmpty(t, r.Goals)
+	assert.Equal(t, "pair", r.Settings.Pin)
+	assert.Equal(t, 2, r.Settings.Rounds)
 	for _, p := range r.PingPong {
 		assert.Positive(t, p.Latency.Count, p.Notifier)
 		assert.Positive(t, p.P50OverFloor, p.Notifier)
+		// Interleaved: each round has the floor's and the ring's figures.
+		require.Len(t, p.Rounds, 2, p.Notifier)
+		for _, rd := range p.Rounds {
+			assert.Positive(t, rd.FloorP50Ns, p.Notifier)
+			assert.Positive(t, rd.RingP50Ns, p.Notifier)
+			assert.Positive(t, rd.P50OverFloor, p.Notifier)
+		}
+		assert.LessOrEqual(t, p.P50OverFloorMin, p.P50OverFloor, p.Notifier)
+		assert.GreaterOrEqual(t, p.P50OverFloorMax, p.P50OverFloor, p.Notifier)
+	}
+	if runtime.NumCPU() >= 2 {
+		assert.True(t, r.Machine.Pinned, r.Machine.PinNote)
+		assert.NotEqual(t, r.Machine.ThisCPU, r.Machine.OtherCPU)
 	}
 	for _, rl := range r.Relay {
 		assert.Positive(t, rl.FloorNs)
@@ -144,5 +161,40 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		assert.True(t, strings.Contains(string(b), "<svg"), name)
+	}
+}
+
+// TestNotifierWithoutFloor: a notifier with no floor registered (here
+// spin, its floor taken away for the test) is measured all the same,
+// shown without ratio and goal, and the table says why.
+func TestNotifierWithoutFloor(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	notifierFloors.Lock()
+	delete(notifierFloors.m, "spin")
+	notifierFloors.Unlock()
+	t.Cleanup(func() { SetFloor("spin", FloorSpin) })
+
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := Run([]string{"--smoke", "--stages", "floors,pingpong", "--notifiers", "futex,spin", "--pingpong-sizes", "64",
+		"--stream-sizes", "64", "--out", dir}, &out, &errOut)
+	require.Equal(t, cli.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	assert.Contains(t, out.String(), "floors: futex for futex (")
+	assert.Contains(t, out.String(), "no floor registered for spin (bench.SetFloor): measured, no ratio and no goal.")
+
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	require.NoError(t, err)
+	var r benchResults
+	require.NoError(t, json.Unmarshal(b, &r))
+	require.Len(t, r.PingPong, 2)
+	futex, spin := r.PingPong[0], r.PingPong[1]
+	assert.Equal(t, "futex", futex.Floor)
+	assert.Positive(t, futex.P50OverFloor)
+	assert.Equal(t, "spin", spin.Notifier)
+	assert.Positive(t, spin.Latency.Count, "measured")
+	assert.Empty(t, spin.Floor)
+	assert.Zero(t, spin.P50OverFloor)
+	for _, g := range r.Goals {
+		assert.NotEqual(t, "spin 64 B", g.Subject, "no goal without a floor")
 	}
 }

@@ -7,6 +7,7 @@ package bench
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -45,6 +46,15 @@ func (l *latencyHist) RecordNs(ns int64) {
 		l.clamped++
 	}
 	_ = l.h.RecordValue(ns) // in range by construction
+}
+
+// merge adds what o recorded (nil adds nothing).
+func (l *latencyHist) merge(o *latencyHist) {
+	if o == nil {
+		return
+	}
+	l.h.Merge(o.h)
+	l.clamped += o.clamped
 }
 
 // Count is the number of latencies recorded.
@@ -96,6 +106,19 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// median is the middle value of v (the mean of the two middle ones for
+// an even count), 0 for none. v is not changed.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // perSecond is count events over d, 0 for an empty interval.
