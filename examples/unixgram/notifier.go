@@ -96,15 +96,14 @@ func (n *Notifier) Create(name string, o *layout.OIEB, _ os.FileMode) error {
 	if err := n.attach(name, o); err != nil {
 		return err
 	}
-	addr := DataAddr(name)
-	conn, err := listen(addr)
+	conn, err := listen(DataAddr(name))
 	if errors.Is(err, unix.EADDRINUSE) {
-		return fmt.Errorf("unixgram notifier: socket address %s of buffer %s is held by a live process: "+
-			"a reader of the same name in another mount namespace sharing this network namespace, "+
-			"or an unrelated program: %w", addr, name, err)
+		return fmt.Errorf("unixgram notifier: the socket address of buffer %s is held by a live process "+
+			"(a reader of the same name in another mount namespace sharing this network namespace, "+
+			"or an unrelated program): %w", name, err)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("unixgram notifier: %w", err)
 	}
 	return n.bind(conn)
 }
@@ -125,7 +124,7 @@ func (n *Notifier) Open(name string, o *layout.OIEB) error {
 		conn, err = listen(SpaceAddr(name, n.token))
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("unixgram notifier: %w", err)
 	}
 	if err := n.bind(conn); err != nil {
 		return err
@@ -171,12 +170,9 @@ func (n *Notifier) attach(name string, o *layout.OIEB) error {
 	return nil
 }
 
+// listen binds a datagram socket at addr; its error names the address.
 func listen(addr string) (*net.UnixConn, error) {
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		return nil, fmt.Errorf("unixgram notifier: bind %s: %w", addr, err)
-	}
-	return conn, nil
+	return net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
 }
 
 func (n *Notifier) bind(conn *net.UnixConn) error {

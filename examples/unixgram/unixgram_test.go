@@ -367,6 +367,7 @@ func TestOpenWithoutReaderSocket(t *testing.T) {
 	require.ErrorIs(t, err, unix.ECONNREFUSED)
 	assert.NotErrorIs(t, err, os.ErrNotExist)
 	assert.Contains(t, err.Error(), "another network namespace")
+	assert.Equal(t, 1, strings.Count(err.Error(), "unixgram notifier:"), "one prefix: %v", err)
 	assert.NoError(t, w.Close())
 }
 
@@ -379,6 +380,7 @@ func TestCreateOnATakenAddress(t *testing.T) {
 	err = r.Create(name, newOIEB(t), 0o600)
 	require.ErrorIs(t, err, unix.EADDRINUSE)
 	assert.Contains(t, err.Error(), "held by a live process")
+	assert.Equal(t, 1, strings.Count(err.Error(), "unixgram notifier:"), "one prefix: %v", err)
 	assert.NoError(t, r.Close())
 }
 
