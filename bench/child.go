@@ -36,10 +36,11 @@ const (
 
 // In-band markers in the first payload byte of ping-pong and streaming
 // frames: warm-up frames carry 0, measured ones markMeasured, and the last
-// frame markQuit.
+// frame markQuit; markPause pauses an echo child between rounds.
 const (
 	markWarm     = 0
 	markMeasured = 1
+	markPause    = 0xFE
 	markQuit     = 0xFF
 )
 
@@ -169,8 +170,9 @@ func openPassThrough(args []string) (*ring.Reader, *ring.Writer, error) {
 
 // echo is the far side of the ring ping-pong: args NOTIFIER REQ RESP
 // RINGSIZE. It creates the request ring REQ, connects to the response ring
-// RESP, and echoes each request until a frame marked markQuit. It reports
-// its CPU time over the frames marked markMeasured.
+// RESP, and echoes each request until a frame marked markQuit; a frame
+// marked markPause makes it wait for "resume" on stdin. It reports its
+// CPU time over the frames marked markMeasured.
 func (c *childIO) echo(args []string) error {
 	if err := wantArgs(args, 4, "NOTIFIER REQ RESP RINGSIZE"); err != nil {
 		return err
@@ -185,24 +187,37 @@ func (c *childIO) echo(args []string) error {
 	ctx := context.Background()
 	var rep childReport
 	var cpu0 time.Duration
+	measuring := false
 	for {
 		f, err := r.ReadFrame(ctx)
 		if err != nil {
 			return fmt.Errorf("read request: %w", err)
 		}
 		p := f.Bytes()
+		// CPU time counts over the runs of measured frames.
+		if measuring != (p[0] == markMeasured) {
+			if measuring {
+				rep.CPUNs += int64(cpuTime() - cpu0)
+			} else {
+				cpu0 = cpuTime()
+			}
+			measuring = !measuring
+		}
 		switch p[0] {
 		case markQuit:
 			_ = f.Release()
-			if rep.Frames > 0 {
-				rep.CPUNs = int64(cpuTime() - cpu0)
-			}
 			c.report(rep)
 			return nil
-		case markMeasured:
-			if rep.Frames == 0 {
-				cpu0 = cpuTime()
+		case markPause:
+			// Not echoed: the parent measures something else until it
+			// says "resume"; meanwhile this process waits on stdin, not
+			// on the ring (a spinning notifier would burn a CPU).
+			_ = f.Release()
+			if line, err := c.readLine(); err != nil || line != "resume" {
+				return fmt.Errorf("paused: got %q, %v", line, err)
 			}
+			continue
+		case markMeasured:
 			rep.Frames++
 		}
 		buf, err := w.Reserve(len(p))

@@ -149,6 +149,17 @@ type benchChild struct {
 	placed  *Placement        // what the sampler saw, once stopped
 }
 
+// resample returns where the child and this process ran since the
+// child started or the last resample, and starts sampling afresh.
+func (c *benchChild) resample() Placement {
+	if c.placed != nil {
+		return *c.placed // the child has ended
+	}
+	p := c.sampler.finish()
+	c.sampler = startPlacementSampler(c.cmd.Process.Pid)
+	return p
+}
+
 // placement stops sampling where the child and this process run, and
 // returns what was seen.
 func (c *benchChild) placement() Placement {
@@ -419,37 +430,72 @@ func (e *Engine) openLoop(role, notifier, out, back string, size uint64) (r *rin
 // during warm are not recorded; then round trips are recorded for d (at
 // most maxRounds).
 func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxRounds int) (PingPongFigures, error) {
-	var fig PingPongFigures
-	req, resp := e.name("req"), e.name("resp")
-	r, w, c, closeLoop, err := e.openLoop("echo", notifier, req, resp, pingPongRing(size))
+	s, err := e.openPingPong(notifier, size)
+	if err != nil {
+		return PingPongFigures{}, err
+	}
+	defer s.close()
+	fig, err := s.measure(warm, d, maxRounds)
 	if err != nil {
 		return fig, err
 	}
-	defer closeLoop()
+	echoCPU, err := s.finish()
+	fig.EchoCPUNsPerRT = echoCPU
+	return fig, err
+}
 
-	payload := benchPayload(size)
-	roundTrip := func() error {
-		if err := w.WriteFrame(payload); err != nil {
-			return fmt.Errorf("write request: %w", err)
-		}
-		f, err := r.ReadFrame(e.ctx)
-		if err != nil {
-			return fmt.Errorf("read response: %w (%v)", err, c.stderr.String())
-		}
-		return f.Release()
+// pingSession is an open ping-pong: the two rings and the echo child,
+// measured in one or more rounds.
+type pingSession struct {
+	e         *Engine
+	r         *ring.Reader
+	w         *ring.Writer
+	c         *benchChild
+	closeLoop func()
+	payload   []byte
+	measured  int64 // round trips recorded over all rounds
+}
+
+func (e *Engine) openPingPong(notifier string, size int) (*pingSession, error) {
+	req, resp := e.name("req"), e.name("resp")
+	r, w, c, closeLoop, err := e.openLoop("echo", notifier, req, resp, pingPongRing(size))
+	if err != nil {
+		return nil, err
 	}
+	return &pingSession{e: e, r: r, w: w, c: c, closeLoop: closeLoop, payload: benchPayload(size)}, nil
+}
+
+func (s *pingSession) close() { s.closeLoop() }
+
+func (s *pingSession) roundTrip() error {
+	if err := s.w.WriteFrame(s.payload); err != nil {
+		return fmt.Errorf("write request: %w", err)
+	}
+	f, err := s.r.ReadFrame(s.e.ctx)
+	if err != nil {
+		return fmt.Errorf("read response: %w (%v)", err, s.c.stderr.String())
+	}
+	return f.Release()
+}
+
+// measure runs one round: round trips for warm unrecorded, then recorded
+// for d (at most maxRounds). The figures have no echo CPU (see finish).
+func (s *pingSession) measure(warm, d time.Duration, maxRounds int) (PingPongFigures, error) {
+	var fig PingPongFigures
+	s.payload[0] = markWarm
 	for start := time.Now(); time.Since(start) < warm; {
-		if err := roundTrip(); err != nil {
+		if err := s.roundTrip(); err != nil {
 			return fig, err
 		}
 	}
-	payload[0] = markMeasured
+	s.c.resample() // where it ran while measured, not before
+	s.payload[0] = markMeasured
 	h := newLatencyHist()
 	cpu0 := cpuTime()
 	start := time.Now()
 	last := start
 	for {
-		if err := roundTrip(); err != nil {
+		if err := s.roundTrip(); err != nil {
 			return fig, err
 		}
 		now := time.Now()
@@ -460,22 +506,39 @@ func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxR
 		}
 	}
 	cpu := cpuTime() - cpu0
-	fig.Placement = c.placement()
-	payload[0] = markQuit
-	if err := w.WriteFrame(payload); err != nil {
-		return fig, err
-	}
-	rep, err := c.result()
-	if err != nil {
-		return fig, err
-	}
-	if err := c.wait(); err != nil {
-		return fig, err
-	}
+	fig.Placement = s.c.resample()
+	s.measured += h.Count()
 	fig.Latency, fig.hist = h.Summary(), h
 	fig.PingCPUNsPerRT = float64(cpu.Nanoseconds()) / float64(max(h.Count(), 1))
-	fig.EchoCPUNsPerRT = float64(rep.CPUNs) / float64(max(rep.Frames, 1))
 	return fig, nil
+}
+
+// pause makes the echo child wait, off the ring, until resume.
+func (s *pingSession) pause() error {
+	s.payload[0] = markPause
+	if err := s.w.WriteFrame(s.payload); err != nil {
+		return fmt.Errorf("write pause: %w", err)
+	}
+	return nil
+}
+
+func (s *pingSession) resume() error { return s.c.send("resume") }
+
+// finish ends the echo child and returns its CPU time per measured round
+// trip, over all rounds.
+func (s *pingSession) finish() (float64, error) {
+	s.payload[0] = markQuit
+	if err := s.w.WriteFrame(s.payload); err != nil {
+		return 0, err
+	}
+	rep, err := s.c.result()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.c.wait(); err != nil {
+		return 0, err
+	}
+	return float64(rep.CPUNs) / float64(max(rep.Frames, 1)), nil
 }
 
 // ---- Stage 3: streaming ----

@@ -203,3 +203,31 @@ func TestEngineCountedMeasurements(t *testing.T) {
 	_, err = e.FloorRoundTrips("pigeon", 1)
 	assert.Error(t, err)
 }
+
+// TestPingPongRounds alternates a floor's rounds and a ring's, each side
+// with one child for all rounds (the echo child pauses off the ring in
+// between), and gives a figure per round.
+func TestPingPongRounds(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+	for _, f := range []Floor{FloorSpin, ""} {
+		fig, rounds, err := e.pingPongRounds("spin", 64, roundPlan{rounds: 3, floor: f, warmRounds: 10,
+			warm: 3 * time.Millisecond, d: 15 * time.Millisecond, maxRounds: 600})
+		require.NoError(t, err, f)
+		require.Len(t, rounds, 3, f)
+		sane(t, "ring over all rounds", fig.Latency)
+		assert.LessOrEqual(t, fig.Latency.Count, int64(600), "at most maxRounds over all rounds")
+		assert.Positive(t, fig.EchoCPUNsPerRT, "the echo child's CPU over its measured frames")
+		for i, rd := range rounds {
+			assert.Positive(t, rd.RingP50Ns, "round %d", i)
+			if f == "" {
+				assert.Zero(t, rd.FloorP50Ns, "no floor, no floor round")
+				assert.Zero(t, rd.P50OverFloor)
+			} else {
+				assert.Positive(t, rd.FloorP50Ns, "round %d", i)
+				assert.Positive(t, rd.P50OverFloor, "round %d", i)
+			}
+		}
+	}
+}

@@ -231,31 +231,68 @@ func semaphorePong(name string) (pongFunc, func(), error) {
 // a child, and where the two ran. It warms up with warmRounds, then
 // records round trips for about d (at most maxRounds).
 func (e *Engine) floorPingPong(f Floor, warmRounds int, d time.Duration, maxRounds int) (Latency, Placement, error) {
+	s, err := e.openFloor(f)
+	if err != nil {
+		return Latency{}, Placement{}, err
+	}
+	defer s.close()
+	lat, placed, err := s.measure(warmRounds, d, maxRounds)
+	if err != nil {
+		return Latency{}, Placement{}, err
+	}
+	if err := s.c.wait(); err != nil {
+		return Latency{}, Placement{}, err
+	}
+	return lat, placed, nil
+}
+
+// floorSession is an open floor: what it needs under its name and the
+// child that answers, measured in one or more rounds. Between rounds the
+// child waits on stdin, using no CPU.
+type floorSession struct {
+	floorChunks
+	undo func()
+}
+
+func (e *Engine) openFloor(f Floor) (*floorSession, error) {
 	spec, ok := floorSpecOf(f)
 	if !ok {
-		return Latency{}, Placement{}, fmt.Errorf("unknown floor %q", f)
+		return nil, fmt.Errorf("unknown floor %q", f)
 	}
 	name := e.name("floor-" + string(f))
 	ping, undo, err := spec.ping(name)
 	if err != nil {
-		return Latency{}, Placement{}, err
+		return nil, err
 	}
-	defer undo()
 	c, err := e.start("floor-pong", nil, string(f), name)
 	if err != nil {
-		return Latency{}, Placement{}, err
+		undo()
+		return nil, err
 	}
-	defer c.kill()
 	if _, err := c.expect("READY"); err != nil {
-		return Latency{}, Placement{}, err
+		c.kill()
+		undo()
+		return nil, err
 	}
-	fc := floorChunks{e: e, c: c, ping: ping}
-	// The warm-up's median round trip sizes the measured chunks: about a
-	// tenth of d each, until d has passed.
+	return &floorSession{floorChunks{e: e, c: c, ping: ping}, undo}, nil
+}
+
+// close kills the child if it was not waited for, and removes what the
+// floor created.
+func (s *floorSession) close() {
+	s.c.kill()
+	s.undo()
+}
+
+// measure runs one round: warmRounds unrecorded round trips, whose
+// median sizes the measured chunks (about a tenth of d each), then
+// chunks until d has passed (at most maxRounds recorded).
+func (s *floorSession) measure(warmRounds int, d time.Duration, maxRounds int) (Latency, Placement, error) {
 	warm := newLatencyHist()
-	if err := fc.run(max(warmRounds, 10), warm.Record); err != nil {
+	if err := s.run(max(warmRounds, 10), warm.Record); err != nil {
 		return Latency{}, Placement{}, err
 	}
+	s.c.resample() // where it ran while measured, not before
 	perRound := time.Duration(max(warm.Summary().P50Ns, 1))
 	size := min(max(int(d/10/perRound), 100), maxRounds)
 	h := newLatencyHist()
@@ -269,15 +306,11 @@ func (e *Engine) floorPingPong(f Floor, warmRounds int, d time.Duration, maxRoun
 			}
 			first = false
 		}
-		if err := fc.run(min(size, maxRounds-int(h.Count()))+1, record); err != nil {
+		if err := s.run(min(size, maxRounds-int(h.Count()))+1, record); err != nil {
 			return Latency{}, Placement{}, err
 		}
 	}
-	placed := c.placement()
-	if err := c.wait(); err != nil {
-		return Latency{}, Placement{}, err
-	}
-	return h.Summary(), placed, nil
+	return h.Summary(), s.c.resample(), nil
 }
 
 // floorChunks drives a floor's child: it answers one chunk of rounds per

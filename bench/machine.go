@@ -24,9 +24,9 @@ type machineInfo struct {
 	GoVersion   string `json:"go_version"`
 	ClockSource string `json:"clock_source,omitempty"`
 	Pinned      bool   `json:"pinned"`
-	PinMode     string `json:"pin_mode"`            // pair, same or none
-	ThisCPU     int    `json:"this_cpu,omitempty"`  // when pinned: this process's CPU
-	OtherCPU    int    `json:"other_cpu,omitempty"` // and the other process's
+	PinMode     string `json:"pin_mode"`  // pair, same or none
+	ThisCPU     int    `json:"this_cpu"`  // when pinned: this process's CPU
+	OtherCPU    int    `json:"other_cpu"` // and the other process's
 	PinNote     string `json:"pin_note"`
 	LoadStart   string `json:"load_average_start,omitempty"`
 	LoadEnd     string `json:"load_average_end,omitempty"`

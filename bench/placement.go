@@ -167,7 +167,7 @@ func (e *Engine) pinFor(mode string, res *benchResults) *pinning {
 // ---- where the processes ran ----
 
 // Placement is where the two processes of a measurement ran, sampled
-// every placementEvery from /proc: the CPUs on which each process's busy
+// every 20 ms from /proc: the CPUs on which each process's busy
 // threads (running, or with CPU time since the last sample) were seen.
 type Placement struct {
 	Samples int   `json:"samples"`
@@ -194,6 +194,21 @@ func (p Placement) Class() string {
 		return "SMT siblings"
 	}
 	return "two cores"
+}
+
+// merge adds the samples of o, a later part of the same measurement.
+func (p *Placement) merge(o Placement) {
+	p.Samples += o.Samples
+	p.SharedSamples += o.SharedSamples
+	p.SMTSamples += o.SMTSamples
+	for _, c := range o.This {
+		p.This = addCPU(p.This, c)
+	}
+	for _, c := range o.Other {
+		p.Other = addCPU(p.Other, c)
+	}
+	slices.Sort(p.This)
+	slices.Sort(p.Other)
 }
 
 // placementEvery is how often a placement is sampled: rarely enough that

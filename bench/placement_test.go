@@ -75,6 +75,15 @@ func TestPlacementClass(t *testing.T) {
 		"by what most samples saw")
 }
 
+func TestPlacementMerge(t *testing.T) {
+	p := Placement{Samples: 2, This: []int{1}, Other: []int{0}, SharedSamples: 1}
+	p.merge(Placement{Samples: 3, This: []int{0, 1}, Other: []int{0}, SMTSamples: 2})
+	assert.Equal(t, Placement{Samples: 5, This: []int{0, 1}, Other: []int{0}, SharedSamples: 1, SMTSamples: 2}, p)
+	var empty Placement
+	empty.merge(Placement{})
+	assert.Equal(t, "unknown", empty.Class())
+}
+
 func TestThreadStat(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

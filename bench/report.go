@@ -239,7 +239,7 @@ func printPingPong(w io.Writer, r *benchResults) {
 	if rounds := maxRounds(r.PingPong); rounds > 0 {
 		fmt.Fprintf(w, "p50÷floor, p99÷floor: medians of %d rounds alternating floor and ring (spread: the p50 ratios' min–max);\n", rounds)
 		fmt.Fprintln(w, "floor p50: the median of the floor's rounds. ran on: where the two processes were seen running (CPUs of")
-		fmt.Fprintln(w, "this process | the other; shared: samples with both on one CPU).")
+		fmt.Fprintln(w, "this process | the other; shared: samples with both on one CPU; -: never seen running, e.g. asleep).")
 	}
 	for _, p := range r.PingPong {
 		if p.PlacementDiffers {

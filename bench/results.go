@@ -77,7 +77,7 @@ type pingPongResult struct {
 	// medians of the rounds', FloorP50Ns the median of the floor's rounds.
 	P50OverFloorMin  float64      `json:"p50_over_floor_min,omitempty"`
 	P50OverFloorMax  float64      `json:"p50_over_floor_max,omitempty"`
-	Placement        Placement    `json:"placement"` // of the ring, its last round
+	Placement        Placement    `json:"placement"` // of the ring, over all rounds
 	PlacementDiffers bool         `json:"placement_differs_from_floor"`
 	PlacementNote    string       `json:"placement_note,omitempty"`
 	Rounds           []ratioRound `json:"rounds,omitempty"`

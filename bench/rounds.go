@@ -38,40 +38,80 @@ type roundPlan struct {
 
 // pingPongRounds measures notifier's ping-pong of size-byte frames in
 // p.rounds rounds, each of its floor (when it has one) then of the ring,
-// each side for d/rounds after warm/rounds. The ring's figures cover all
-// rounds.
+// each side for d/rounds after warm/rounds. Each side keeps its child
+// for all rounds; the one not measured waits off the CPU. The ring's
+// figures cover all rounds.
 func (e *Engine) pingPongRounds(notifier string, size int, p roundPlan) (PingPongFigures, []ratioRound, error) {
+	var fl *floorSession
+	if p.floor != "" {
+		var err error
+		if fl, err = e.openFloor(p.floor); err != nil {
+			return PingPongFigures{}, nil, fmt.Errorf("floor %s: %w", p.floor, err)
+		}
+		defer fl.close()
+	}
+	var ps *pingSession
+	defer func() {
+		if ps != nil {
+			ps.close()
+		}
+	}()
 	var rounds []ratioRound
 	all := newLatencyHist()
-	var pingCPU, echoCPU float64
+	var pingCPU float64
 	per, perMax := p.d/time.Duration(p.rounds), max(p.maxRounds/p.rounds, 1)
 	for range p.rounds {
 		var rd ratioRound
-		if p.floor != "" {
-			lat, placed, err := e.floorPingPong(p.floor, p.warmRounds, per, perMax)
+		if fl != nil {
+			lat, placed, err := fl.measure(p.warmRounds, per, perMax)
 			if err != nil {
 				return PingPongFigures{}, nil, fmt.Errorf("floor %s: %w", p.floor, err)
 			}
 			rd.FloorP50Ns, rd.FloorP99Ns, rd.FloorPlacement = lat.P50Ns, lat.P99Ns, placed
 		}
-		fig, err := e.pingPong(notifier, size, p.warm/time.Duration(p.rounds), per, perMax)
+		var err error
+		if ps == nil {
+			ps, err = e.openPingPong(notifier, size)
+		} else {
+			err = ps.resume()
+		}
 		if err != nil {
 			return PingPongFigures{}, nil, err
 		}
-		n := float64(fig.Latency.Count)
-		pingCPU += fig.PingCPUNsPerRT * n
-		echoCPU += fig.EchoCPUNsPerRT * n
+		fig, err := ps.measure(p.warm/time.Duration(p.rounds), per, perMax)
+		if err == nil {
+			err = ps.pause()
+		}
+		if err != nil {
+			return PingPongFigures{}, nil, err
+		}
+		pingCPU += fig.PingCPUNsPerRT * float64(fig.Latency.Count)
 		all.merge(fig.hist)
 		rd.RingP50Ns, rd.RingP99Ns, rd.RingPlacement = fig.Latency.P50Ns, fig.Latency.P99Ns, fig.Placement
 		rd.P50OverFloor, rd.P99OverFloor = ratio(rd.RingP50Ns, rd.FloorP50Ns), ratio(rd.RingP99Ns, rd.FloorP99Ns)
 		rounds = append(rounds, rd)
 	}
 	out := PingPongFigures{Latency: all.Summary(), hist: all}
-	if c := float64(all.Count()); c > 0 {
-		out.PingCPUNsPerRT, out.EchoCPUNsPerRT = pingCPU/c, echoCPU/c
+	if fl != nil {
+		if err := fl.c.wait(); err != nil {
+			return out, nil, fmt.Errorf("floor %s: %w", p.floor, err)
+		}
 	}
-	if len(rounds) > 0 {
-		out.Placement = rounds[len(rounds)-1].RingPlacement
+	if ps != nil {
+		if err := ps.resume(); err != nil {
+			return out, nil, err
+		}
+		echoCPU, err := ps.finish()
+		if err != nil {
+			return out, nil, err
+		}
+		out.EchoCPUNsPerRT = echoCPU
+	}
+	if c := float64(all.Count()); c > 0 {
+		out.PingCPUNsPerRT = pingCPU / c
+	}
+	for _, rd := range rounds {
+		out.Placement.merge(rd.RingPlacement)
 	}
 	return out, rounds, nil
 }
