@@ -164,7 +164,10 @@ func TestPostsToAnAwakePeerSendNothing(t *testing.T) {
 		require.NoError(t, p.writer.PostData())
 	}
 	require.NoError(t, <-done)
-	assert.Equal(t, uint64(1), p.writer.Wakes(), "the first post took the sleeper word, the others found it down")
+	// One datagram at most: the first post took the word (or the reader,
+	// still between raising it and its second look, saw the frame and
+	// lowered it itself); the others found it down.
+	assert.LessOrEqual(t, p.writer.Wakes(), uint64(1), "100 posts to one sleep")
 }
 
 // A thousand sleeping waiters are a thousand goroutines parked in the
