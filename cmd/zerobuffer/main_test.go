@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
 // cliEnv makes the test binary behave as the zerobuffer command: the end
@@ -51,14 +53,7 @@ func uniqueName(t *testing.T) string {
 	return name
 }
 
-func bufferFiles(name string) []string {
-	return []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		"/tmp/zerobuffer/" + name + ".lock",
-	}
-}
+func bufferFiles(name string) []string { return ring.BufferFiles(name).All() }
 
 func checkNoBufferFiles(t *testing.T, name string) {
 	t.Helper()
