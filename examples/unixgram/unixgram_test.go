@@ -410,7 +410,7 @@ func TestRingRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	w, err := ring.Connect(name)
 	require.NoError(t, err)
-	assert.Equal(t, "unixgram", ring.NotifierName(w.OIEB().Reserved[0].Load()))
+	assert.Equal(t, "unixgram", w.NotifierName(), "the writer adopted the reader's strategy")
 
 	const frames = 20000
 	werr := make(chan error, 1)
