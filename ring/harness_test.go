@@ -279,9 +279,6 @@ func runChild(spec string) int {
 			}
 		}
 	}
-	if role == "conform-produce" {
-		return fail(runConformProducer(scName, buffer))
-	}
 	if f := extraChildRoles[role]; f != nil {
 		return fail(f(buffer))
 	}
