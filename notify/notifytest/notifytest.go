@@ -168,7 +168,7 @@ func openWriter(name string) (*side, error) {
 			if err = n.Open(name, o); err == nil {
 				return &side{seg: seg, o: o, n: n, payload: seg.Data[layout.OIEBSize:]}, nil
 			}
-			err = fmt.Errorf("Open: %w", err)
+			err = fmt.Errorf("open: %w", err)
 		}
 	}
 	_ = seg.Close()
