@@ -1,16 +1,9 @@
 package duplex
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
 
-	"go.uber.org/goleak"
-
-	"github.com/zerobuffer/zerobuffer-go/ring"
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/futex" // every notifier is tested
 	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
@@ -20,47 +13,20 @@ import (
 // instead of running the tests.
 const childEnv = "ZB_DUPLEX_TEST_CHILD"
 
-// testPrefix starts the name of every channel a test creates, so the leak
-// check can tell ours from anything else in /dev/shm.
-var testPrefix = fmt.Sprintf("zbtest-duplex-%d-", os.Getpid())
-
-var nameCounter atomic.Uint64
+// names start every channel a test creates, so the leak check can tell
+// ours from anything else in /dev/shm.
+var names = testsupport.NewNames("zbtest-duplex-")
 
 func uniqueName(t testing.TB) string {
 	t.Helper()
-	return fmt.Sprintf("%s%d", testPrefix, nameCounter.Add(1))
+	return names.New()
 }
 
+// TestMain plays a child role, or runs the tests and then fails the run
+// if they left files, child processes or goroutines behind.
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		os.Exit(runChild(spec))
-	}
-	code := m.Run()
-	if code == 0 {
-		if left := leftovers(testPrefix); len(left) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: files left behind: %s\n", strings.Join(left, ", "))
-			code = 1
-		}
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "FAIL: goroutines leaked: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	testsupport.Main(m, testsupport.MainConfig{ChildEnv: childEnv, Child: runChild, Prefix: names.Prefix()})
 }
 
 // leftovers lists the files of buffers whose names start with prefix.
-func leftovers(prefix string) []string {
-	var left []string
-	for _, pattern := range []string{
-		"/dev/shm/" + prefix + "*",
-		"/dev/shm/sem.sem-?-" + prefix + "*",
-		ring.LockDir + "/" + prefix + "*",
-	} {
-		m, _ := filepath.Glob(pattern)
-		left = append(left, m...)
-	}
-	return left
-}
+func leftovers(prefix string) []string { return testsupport.Files(prefix) }

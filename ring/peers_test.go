@@ -3,7 +3,6 @@ package ring
 import (
 	"context"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -12,17 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
-
-// deadPID returns the PID of a process that has exited and been reaped.
-func deadPID(t *testing.T) uint64 {
-	t.Helper()
-	cmd := exec.Command("true")
-	require.NoError(t, cmd.Run())
-	return uint64(cmd.Process.Pid)
-}
 
 func bothModes(t *testing.T, f func(t *testing.T, crossProcess bool)) {
 	t.Run("goroutines", func(t *testing.T) { f(t, false) })
@@ -116,7 +108,7 @@ func writerKilled(t *testing.T, notifier string, cross bool) {
 		require.NoError(t, writeFrames(w, 3, constSize(100)))
 		// A goroutine cannot be killed: record a dead PID instead, as
 		// a killed writer leaves it.
-		require.True(t, r.OIEB().WriterPID.CompareAndSwap(uint64(os.Getpid()), deadPID(t)))
+		require.True(t, r.OIEB().WriterPID.CompareAndSwap(uint64(os.Getpid()), testsupport.DeadPID(t)))
 		w.closed = true
 		w.teardown()
 	}
@@ -167,7 +159,7 @@ func readerKilled(t *testing.T, notifier string, cross bool) {
 	if cross {
 		c.kill()
 	} else {
-		r.OIEB().ReaderPID.Store(deadPID(t))
+		r.OIEB().ReaderPID.Store(testsupport.DeadPID(t))
 	}
 	select {
 	case err := <-done:
@@ -220,7 +212,7 @@ func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
 	require.NoError(t, err)
 	o, _ := layout.View(seg.Data)
 	o.Init(0, 64, 0)
-	o.ReaderPID.Store(deadPID(t))
+	o.ReaderPID.Store(testsupport.DeadPID(t))
 	require.NoError(t, seg.Close())
 	r, err = NewReader(orphan, Config{PayloadSize: 4096})
 	require.NoError(t, err)
@@ -451,7 +443,7 @@ func TestStaleScanDoesNotBlockANewReader(t *testing.T) {
 	}()
 	defer func() { close(stop); <-done }()
 	n := 1000
-	if raceEnabled {
+	if testsupport.RaceEnabled {
 		n = 300
 	}
 	for i := 0; i < n; i++ {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 )
 
 // TestFutexWakesAreFarFewerThanFrames streams small frames to a reader
@@ -17,7 +19,7 @@ import (
 // before the sleeper runs again.
 func TestFutexWakesAreFarFewerThanFrames(t *testing.T) {
 	frames := 200_000
-	if raceEnabled {
+	if testsupport.RaceEnabled {
 		frames = 50_000
 	}
 	for _, notifier := range []string{"hybrid", "futex"} {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -22,8 +21,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/zerobuffer/zerobuffer-go/internal/proc"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
@@ -95,22 +94,6 @@ func rawSegment(t *testing.T, name string, mdSize, plSize uint64) (*shm.Segment,
 	}
 	o.Init(mdSize, plSize, 0)
 	return seg, o
-}
-
-// deadPID is the PID of a process that has exited and been reaped.
-func deadPID(t *testing.T) uint64 {
-	t.Helper()
-	for range 10 {
-		cmd := exec.Command("true")
-		if err := cmd.Run(); err != nil {
-			t.Fatal(err)
-		}
-		if pid := uint64(cmd.Process.Pid); !proc.Alive(pid) { // not reused already
-			return pid
-		}
-	}
-	t.Fatal("no dead PID found")
-	return 0
 }
 
 // checkUnchanged fails when inspect changed the segment's bytes.
@@ -294,7 +277,7 @@ func TestInspectLive(t *testing.T) {
 func TestInspectDeadPeers(t *testing.T) {
 	name := uniqueName(t)
 	_, o := rawSegment(t, name, 64, 1024)
-	dead := deadPID(t)
+	dead := testsupport.DeadPID(t)
 	o.ReaderPID.Store(dead)
 	o.WriterPID.Store(dead)
 	before := segmentBytes(t, name)

@@ -5,19 +5,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/bench"
-	"go.uber.org/goleak"
-
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -26,13 +23,16 @@ import (
 // needed.
 const cliEnv = "ZB_CLI_MAIN"
 
+// TestMain plays the zerobuffer command (cliEnv) or a child of its bench,
+// or runs the tests and then fails the run if they left files, child
+// processes or goroutines behind.
 func TestMain(m *testing.M) {
-	// The children of `zerobuffer bench`, as main() does.
-	bench.RunChild()
-	if os.Getenv(cliEnv) == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	goleak.VerifyTestMain(m)
+	bench.RunChild() // the children of `zerobuffer bench`, as main() does
+	testsupport.Main(m, testsupport.MainConfig{
+		ChildEnv: cliEnv,
+		Child:    func(string) int { return run(os.Args[1:], os.Stdout, os.Stderr) },
+		Prefix:   names.Prefix(),
+	})
 }
 
 // hangGuard bounds every wait of the tests. It only turns a hang into a
@@ -43,7 +43,7 @@ const hangGuard = 2 * time.Minute
 // what is being tested: long enough never to fire on a loaded machine.
 const bigTimeout = "120000"
 
-var nameSeq atomic.Int64
+var names = testsupport.NewNames("zbtest-cli-")
 
 // uniqueName returns a buffer name no other test (or test run) uses, and
 // checks when the test ends that none of the buffer's files were left
@@ -51,7 +51,7 @@ var nameSeq atomic.Int64
 // so that the check runs after they have been waited for.
 func uniqueName(t *testing.T) string {
 	t.Helper()
-	name := fmt.Sprintf("zbtest-cli-%d-%d", os.Getpid(), nameSeq.Add(1))
+	name := names.New()
 	t.Cleanup(func() { checkNoBufferFiles(t, name) })
 	return name
 }
