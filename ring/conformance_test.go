@@ -239,7 +239,7 @@ func TestNotifierConformance(t *testing.T) {
 				}
 				done <- err
 			}()
-			if notifier == "semaphore" || notifier == "futex" || notifier == "hybrid" {
+			if notifier == "semaphore" || notifier == "futex" || notifier == "hybrid" || notifier == "adaptive" {
 				// These can tell that the writer sleeps, and must.
 				require.NoError(t, waitUntil("WriterWaiting", e.reader.WriterWaiting))
 			} else {
@@ -404,7 +404,7 @@ func wakeCount(n Notifier) string {
 // is judged on it.
 func waitForWaiter(o *layout.OIEB, notifier string, _ int) error {
 	switch notifier {
-	case "futex", "hybrid":
+	case "futex", "hybrid", "adaptive":
 		return waitUntil("the waiter to register", func() bool { return o.NotifierWord32(1).Load() > 0 })
 	}
 	time.Sleep(20 * time.Millisecond)
