@@ -294,9 +294,6 @@ func runChild(spec string) int {
 		fmt.Println("CPU", cpu.Nanoseconds())
 		return fail(rerr)
 	}
-	if role == "conform-produce" {
-		return fail(runConformProducer(scName, buffer))
-	}
 	if role == "bench-writer" {
 		return fail(runBenchWriter(scName, buffer))
 	}

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
+	"github.com/zerobuffer/zerobuffer-go/notify/notifytest"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
@@ -35,6 +36,7 @@ var namePrefix = fmt.Sprintf("zbtest-%d-", os.Getpid())
 var nameCounter atomic.Int64
 
 func TestMain(m *testing.M) {
+	notifytest.ServeChild()
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperMain())
 	}

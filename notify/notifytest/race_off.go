@@ -1,0 +1,5 @@
+//go:build !race
+
+package notifytest
+
+const raceEnabled = false
