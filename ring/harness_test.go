@@ -279,24 +279,6 @@ func runChild(spec string) int {
 			}
 		}
 	}
-	if role == "floor-pong" {
-		return fail(runFloorPong(scName, buffer))
-	}
-	if role == "echo" {
-		notifier, resp, _ := strings.Cut(scName, ",")
-		var rerr error
-		cpu := runEcho(notifier, resp, buffer, func(err error) {
-			rerr = err
-			if err == nil {
-				fmt.Println("READY")
-			}
-		})
-		fmt.Println("CPU", cpu.Nanoseconds())
-		return fail(rerr)
-	}
-	if role == "bench-writer" {
-		return fail(runBenchWriter(scName, buffer))
-	}
 	if f := extraChildRoles[role]; f != nil {
 		return fail(f(buffer))
 	}

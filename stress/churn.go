@@ -155,7 +155,7 @@ func connectRace(t *testing.T, notifier, name string, seed uint64, instances int
 				c.readerDead++
 				continue
 			case err != nil:
-				werr = fmt.Errorf("Connect: %w (want success, ErrBufferNotFound or ErrReaderDead)", err)
+				werr = fmt.Errorf("ring.Connect: %w (want success, ErrBufferNotFound or ErrReaderDead)", err)
 				stop.Store(true)
 				return
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -19,21 +20,21 @@ func TestParseWriterArgs(t *testing.T) {
 		args []string
 		want writerOptions
 	}{
-		{[]string{"buf"}, writerOptions{name: "buf", frames: 1000, size: 1024, pattern: patSequential, batchSize: 1, timeoutMS: 5000}},
+		{[]string{"buf"}, writerOptions{name: "buf", frames: 1000, size: 1024, pattern: pattern.Sequential, batchSize: 1, timeoutMS: 5000}},
 		// Short names, NAME first.
 		{[]string{"buf", "-n", "5", "-s", "10", "-m", "meta", "-v"},
-			writerOptions{name: "buf", frames: 5, size: 10, metadata: "meta", hasMetadata: true, pattern: patSequential, batchSize: 1, timeoutMS: 5000, verbose: true}},
+			writerOptions{name: "buf", frames: 5, size: 10, metadata: "meta", hasMetadata: true, pattern: pattern.Sequential, batchSize: 1, timeoutMS: 5000, verbose: true}},
 		// Long names, NAME last, = forms.
 		{[]string{"--frames=7", "--size", "20", "--metadata", "", "--pattern", "random", "--seed", "9", "--delay-ms", "3",
 			"--batch-size", "4", "--json-output", "--verbose", "--notifier", "semaphore", "--timeout-ms", "100", "--checksum", "buf"},
-			writerOptions{name: "buf", frames: 7, size: 20, hasMetadata: true, pattern: patRandom, seed: 9, delayMS: 3, batchSize: 4,
+			writerOptions{name: "buf", frames: 7, size: 20, hasMetadata: true, pattern: pattern.Random, seed: 9, delayMS: 3, batchSize: 4,
 				jsonOut: true, verbose: true, notifier: "semaphore", timeoutMS: 100, checksum: true}},
 		// NAME between flags; single-dash long names.
 		{[]string{"-frames", "1", "buf", "-pattern", "ones", "--metadata-file", "/x"},
-			writerOptions{name: "buf", frames: 1, size: 1024, metadataFile: "/x", pattern: patOnes, batchSize: 1, timeoutMS: 5000}},
+			writerOptions{name: "buf", frames: 1, size: 1024, metadataFile: "/x", pattern: pattern.Ones, batchSize: 1, timeoutMS: 5000}},
 		// After "--" everything is positional.
 		{[]string{"-n", "2", "--", "-buf"},
-			writerOptions{name: "-buf", frames: 2, size: 1024, pattern: patSequential, batchSize: 1, timeoutMS: 5000}},
+			writerOptions{name: "-buf", frames: 2, size: 1024, pattern: pattern.Sequential, batchSize: 1, timeoutMS: 5000}},
 	} {
 		got, err := parseWriterArgs(tc.args)
 		if err != nil {
@@ -68,7 +69,7 @@ func TestParseReaderArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readerOptions{name: "buf", payloadSize: 268435456, metadataSize: 4096, perm: 0o600, timeoutMS: 5000, verify: patNone}
+	want := readerOptions{name: "buf", payloadSize: 268435456, metadataSize: 4096, perm: 0o600, timeoutMS: 5000, verify: pattern.None}
 	if !reflect.DeepEqual(*o, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *o, want)
 	}
@@ -77,7 +78,7 @@ func TestParseReaderArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = readerOptions{name: "buf", frames: 3, payloadSize: 1 << 20, metadataSize: 256, perm: 0o666, timeoutMS: 10, verify: patRandom,
+	want = readerOptions{name: "buf", frames: 3, payloadSize: 1 << 20, metadataSize: 256, perm: 0o666, timeoutMS: 10, verify: pattern.Random,
 		seed: 5, checksum: true, notifier: "semaphore", jsonOut: true, verbose: true}
 	if !reflect.DeepEqual(*o, want) {
 		t.Errorf("\n got %+v\nwant %+v", *o, want)
@@ -87,7 +88,7 @@ func TestParseReaderArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.payloadSize != 4096 || o.verify != patSequential || o.frames != 2 || o.perm != 0o640 {
+	if o.payloadSize != 4096 || o.verify != pattern.Sequential || o.frames != 2 || o.perm != 0o640 {
 		t.Errorf("compat: %+v", *o)
 	}
 	for _, bad := range [][]string{
@@ -107,12 +108,12 @@ func TestParseRelayArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := relayOptions{in: "in", out: "out", frames: 4, waitOutput: true, payloadSize: 2 << 20, metadataSize: 4096, perm: 0o600,
-		transform: transformXor, xorKey: 0x5A, timeoutMS: 5000, logInterval: 1.5}
+		transform: pattern.TransformXor, xorKey: 0x5A, timeoutMS: 5000, logInterval: 1.5}
 	if !reflect.DeepEqual(*o, want) {
 		t.Errorf("\n got %+v\nwant %+v", *o, want)
 	}
 	o, err = parseRelayArgs([]string{"in", "out"})
-	if err != nil || o.xorKey != 0xFF || o.transform != transformNone || o.payloadSize != 256<<20 || o.frames != 0 {
+	if err != nil || o.xorKey != 0xFF || o.transform != pattern.TransformNone || o.payloadSize != 256<<20 || o.frames != 0 {
 		t.Errorf("defaults: %+v, %v", o, err)
 	}
 	for _, bad := range [][]string{
@@ -121,6 +122,26 @@ func TestParseRelayArgs(t *testing.T) {
 	} {
 		if _, err := parseRelayArgs(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestBenchCommand runs `zerobuffer bench` through the command line with
+// tiny counts: the command is the bench package's Run, with every
+// built-in notifier linked in (the bench's own tests cover the rest).
+func TestBenchCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"bench", "--smoke", "--stages", "floors,pingpong", "--pingpong-sizes", "64", "--stream-sizes", "64"},
+		&out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if n := len(ring.NotifierNames()); n != 7 {
+		t.Errorf("%d notifiers linked in, want the 7 built-in ones: %q", n, ring.NotifierNames())
+	}
+	for _, n := range ring.NotifierNames() {
+		if !strings.Contains(out.String(), "\n"+n+" ") {
+			t.Errorf("no ping-pong row for %s:\n%s", n, out.String())
 		}
 	}
 }
@@ -149,20 +170,6 @@ func TestHelp(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := run(args, &out, &errOut); code != 2 || errOut.Len() == 0 {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", args, code, errOut.String())
-		}
-	}
-}
-
-func TestSizeValues(t *testing.T) {
-	for in, want := range map[string]uint64{"0": 0, "4096": 4096, "0x100": 256, "1K": 1024, "1k": 1024, "2KiB": 2048,
-		"1M": 1 << 20, "1MiB": 1 << 20, "3G": 3 << 30, "256MiB": 268435456} {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "x", "-1", "1T", "99999999999999999999G", "18014398509481984G"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) accepted", bad)
 		}
 	}
 }
@@ -351,7 +358,7 @@ func TestWriterFrameDoesNotAllocate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	pw := &patternWriter{w: w, pattern: patRandom, size: 1024, checksum: true}
+	pw := &patternWriter{w: w, pattern: pattern.Random, size: 1024, checksum: true}
 	k := uint64(0)
 	// 101 frames of 1040 bytes fit in the ring: nothing blocks.
 	if n := testing.AllocsPerRun(100, func() {
@@ -363,7 +370,7 @@ func TestWriterFrameDoesNotAllocate(t *testing.T) {
 		t.Errorf("%v allocations per frame", n)
 	}
 	// And what was written reads back as the pattern.
-	c := &frameChecker{verify: patRandom}
+	c := &frameChecker{verify: pattern.Random}
 	for i := uint64(0); i < k; i++ {
 		f, err := r.ReadFrame(context.Background())
 		if err != nil {
@@ -388,5 +395,14 @@ func TestNotifierNames(t *testing.T) {
 	}
 	if _, err := notifierOption("semaphore"); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestFrameCheckerDoesNotAllocate(t *testing.T) {
+	b := make([]byte, 10007)
+	c := &frameChecker{verify: pattern.Sequential, checksum: true}
+	pattern.Fill(pattern.Sequential, b, 0, 0)
+	if n := testing.AllocsPerRun(50, func() { c.check(b, 1) }); n != 0 {
+		t.Errorf("frameChecker.check: %v allocations", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -30,7 +31,7 @@ func naiveFrame(pat string, k, size int, seed uint64) []byte {
 			b[i] = 0xFF
 		}
 	case "random":
-		fillPattern(patRandom, b, uint64(k), seed) // checked on its own in TestRandomPatternDocumented
+		pattern.Fill(pattern.Random, b, uint64(k), seed) // checked on its own in TestRandomPatternDocumented
 	}
 	return b
 }

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/internal/proc"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
 	"github.com/zerobuffer/zerobuffer-go/layout"
@@ -63,14 +64,14 @@ type inspectOptions struct {
 
 func parseInspectArgs(args []string) (*inspectOptions, error) {
 	o := &inspectOptions{}
-	fs := newFlagSet("inspect")
+	fs := cli.NewFlagSet("inspect")
 	fs.BoolVar(&o.jsonOut, "json", false, "")
 	fs.BoolVar(&o.jsonOut, "json-output", false, "")
 	fs.DurationVar(&o.watch, "watch", 0, "")
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func parseInspectArgs(args []string) (*inspectOptions, error) {
 		return nil, fmt.Errorf("want exactly one buffer NAME, got %d arguments %q", len(pos), pos)
 	}
 	o.name = pos[0]
-	if flagWasSet(fs, "watch") && o.watch <= 0 {
+	if cli.WasSet(fs, "watch") && o.watch <= 0 {
 		return nil, fmt.Errorf("--watch %v: must be > 0", o.watch)
 	}
 	return o, nil
@@ -88,12 +89,12 @@ func parseInspectArgs(args []string) (*inspectOptions, error) {
 func runInspect(args []string, stdout, stderr io.Writer) int {
 	o, err := parseInspectArgs(args)
 	if err != nil {
-		return handleParseError("inspect", err, inspectUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer inspect", err, inspectUsage, stdout, stderr)
 	}
 	ctx := context.Background()
 	if o.watch > 0 {
 		var stop context.CancelFunc
-		ctx, stop = signalContext()
+		ctx, stop = cli.SignalContext()
 		defer stop()
 	}
 	return inspectLoop(ctx, o, stdout, stderr)
@@ -112,7 +113,7 @@ func inspectLoop(ctx context.Context, o *inspectOptions, stdout, stderr io.Write
 		}
 		return rep.ExitCode
 	}
-	clearScreen := !o.jsonOut && isTerminal(stdout)
+	clearScreen := !o.jsonOut && cli.IsTerminal(stdout)
 	tick := time.NewTicker(o.watch)
 	defer tick.Stop()
 	for n := 0; ; n++ {
@@ -130,16 +131,6 @@ func inspectLoop(ctx context.Context, o *inspectOptions, stdout, stderr io.Write
 		case <-tick.C:
 		}
 	}
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // inspectReport is what inspect shows, and with --json prints: one flat
@@ -455,7 +446,7 @@ func (r *inspectReport) write(w io.Writer, jsonOut, withTime bool) {
 	} else {
 		fmt.Fprint(w, r.text(withTime))
 	}
-	flush(w)
+	cli.Flush(w)
 }
 
 // text is the human-readable form.

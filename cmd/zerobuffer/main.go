@@ -8,6 +8,8 @@
 //	zerobuffer relay IN OUT [options]  read IN (created here), write OUT
 //	zerobuffer inspect NAME [options]  show a buffer's state, read-only
 //	zerobuffer bench [options]         measure every notifier against its floor
+//	zerobuffer serve                   a Harmony serve on stdin/stdout
+//	zerobuffer conformance [options]   run Harmony feature files
 //	zerobuffer help [COMMAND]
 //
 // Each subcommand is a function of its arguments and output streams that
@@ -22,6 +24,7 @@ import (
 
 	// Every notifier is linked in, so that --notifier offers them all and a
 	// writer adopts whatever its reader recorded.
+	"github.com/zerobuffer/zerobuffer-go/bench"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/futex"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
@@ -37,6 +40,8 @@ Commands:
   relay IN OUT     read frames from IN (created here) and write them to OUT
   inspect NAME     show a buffer's state (read-only; --json, --watch)
   bench            measure every notifier next to its raw floor (--quick, --out)
+  serve            a Harmony serve: JSON-RPC steps on stdin/stdout
+  conformance      run Harmony feature files against Go and other serves
   help [COMMAND]   this text, or a command's options
 
 Options take one or two dashes (-n or --frames, -frames or --frames) and may
@@ -53,11 +58,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"reader":  {runReader, readerUsage},
-	"writer":  {runWriter, writerUsage},
-	"relay":   {runRelay, relayUsage},
-	"inspect": {runInspect, inspectUsage},
-	"bench":   {runBench, benchUsageText()},
+	"reader":      {runReader, readerUsage},
+	"writer":      {runWriter, writerUsage},
+	"relay":       {runRelay, relayUsage},
+	"inspect":     {runInspect, inspectUsage},
+	"bench":       {bench.Run, bench.Usage()},
+	"serve":       {runServe, serveUsage},
+	"conformance": {runConformance, conformanceUsage},
 }
 
 // notYet are the commands announced in the usage but not built yet.
@@ -100,9 +107,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func main() {
 	// A child process of `zerobuffer bench` (the binary run again in a
-	// role), before any normal dispatch.
-	if role := os.Getenv(benchChildEnv); role != "" {
-		os.Exit(benchChildMain(role, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
+	// role) runs its role and exits here, before any normal dispatch.
+	bench.RunChild()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/bench"
 	"go.uber.org/goleak"
 )
 
@@ -24,6 +25,8 @@ import (
 const cliEnv = "ZB_CLI_MAIN"
 
 func TestMain(m *testing.M) {
+	// The children of `zerobuffer bench`, as main() does.
+	bench.RunChild()
 	if os.Getenv(cliEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -52,7 +54,7 @@ type readerOptions struct {
 	metadataSize uint64
 	perm         os.FileMode
 	timeoutMS    int
-	verify       pattern
+	verify       pattern.Pattern
 	seed         uint64
 	checksum     bool
 	notifier     string
@@ -62,12 +64,12 @@ type readerOptions struct {
 
 func parseReaderArgs(args []string) (*readerOptions, error) {
 	o := &readerOptions{payloadSize: 256 << 20, metadataSize: 4096, perm: ring.DefaultPermissions}
-	fs := newFlagSet("reader")
+	fs := cli.NewFlagSet("reader")
 	fs.Uint64Var(&o.frames, "n", 0, "")
 	fs.Uint64Var(&o.frames, "frames", 0, "")
-	fs.Var(sizeValue{&o.payloadSize}, "payload-size", "")
-	fs.Var(sizeValue{&o.payloadSize}, "buffer-size", "")
-	fs.Var(sizeValue{&o.metadataSize}, "metadata-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "payload-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "buffer-size", "")
+	fs.Var(cli.Size{P: &o.metadataSize}, "metadata-size", "")
 	fs.Var(permValue{&o.perm}, "perm", "")
 	fs.IntVar(&o.timeoutMS, "timeout-ms", 5000, "")
 	verify := fs.String("verify", "none", "")
@@ -81,7 +83,7 @@ func parseReaderArgs(args []string) (*readerOptions, error) {
 	fs.Bool("create", true, "")
 	fs.Bool("validate", true, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -89,10 +91,10 @@ func parseReaderArgs(args []string) (*readerOptions, error) {
 		return nil, fmt.Errorf("want exactly one buffer NAME, got %d arguments %q", len(pos), pos)
 	}
 	o.name = pos[0]
-	if *checkPattern && !flagWasSet(fs, "verify") {
+	if *checkPattern && !cli.WasSet(fs, "verify") {
 		*verify = "sequential"
 	}
-	if o.verify, err = parsePattern(*verify, true); err != nil {
+	if o.verify, err = pattern.Parse(*verify, true); err != nil {
 		return nil, err
 	}
 	switch {
@@ -110,27 +112,27 @@ func parseReaderArgs(args []string) (*readerOptions, error) {
 // frameChecker verifies and checksums frames as they are read, without
 // allocating (unless a frame fails verification).
 type frameChecker struct {
-	verify   pattern
+	verify   pattern.Pattern
 	seed     uint64
 	checksum bool
 	crc      uint32
 }
 
-// check returns the first mismatch of the frame with sequence number seq.
-func (c *frameChecker) check(data []byte, seq uint64) (mismatch, bool) {
+// check returns the first pattern.Mismatch of the frame with sequence number seq.
+func (c *frameChecker) check(data []byte, seq uint64) (pattern.Mismatch, bool) {
 	if c.checksum {
 		c.crc = crc32.Update(c.crc, crc32.IEEETable, data)
 	}
-	return verifyPattern(c.verify, data, seq-1, c.seed)
+	return pattern.Verify(c.verify, data, seq-1, c.seed)
 }
 
 // runReader is `zerobuffer reader`.
 func runReader(args []string, stdout, stderr io.Writer) int {
 	o, err := parseReaderArgs(args)
 	if err != nil {
-		return handleParseError("reader", err, readerUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer reader", err, readerUsage, stdout, stderr)
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 
 	res := newResult("read", o.name, stderr)
@@ -155,7 +157,7 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 	vlog("created %s: ring %d bytes, metadata block %d bytes, notifier %s",
 		o.name, r.PayloadSize(), r.OIEB().MetadataSize.Load(), res.Notifier)
 	fmt.Fprintln(stdout, "READY")
-	flush(stdout)
+	cli.Flush(stdout)
 
 	checker := &frameChecker{verify: o.verify, seed: o.seed, checksum: o.checksum}
 	timeout := msDuration(o.timeoutMS)

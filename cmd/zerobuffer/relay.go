@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -58,7 +60,7 @@ type relayOptions struct {
 	payloadSize  uint64
 	metadataSize uint64
 	perm         os.FileMode
-	transform    transform
+	transform    pattern.Transform
 	xorKey       byte
 	timeoutMS    int
 	logInterval  float64
@@ -70,13 +72,13 @@ type relayOptions struct {
 
 func parseRelayArgs(args []string) (*relayOptions, error) {
 	o := &relayOptions{payloadSize: 256 << 20, metadataSize: 4096, perm: ring.DefaultPermissions, xorKey: 0xFF}
-	fs := newFlagSet("relay")
+	fs := cli.NewFlagSet("relay")
 	fs.Uint64Var(&o.frames, "n", 0, "")
 	fs.Uint64Var(&o.frames, "frames", 0, "")
 	fs.BoolVar(&o.waitOutput, "create-output", false, "")
-	fs.Var(sizeValue{&o.payloadSize}, "buffer-size", "")
-	fs.Var(sizeValue{&o.payloadSize}, "payload-size", "")
-	fs.Var(sizeValue{&o.metadataSize}, "metadata-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "buffer-size", "")
+	fs.Var(cli.Size{P: &o.payloadSize}, "payload-size", "")
+	fs.Var(cli.Size{P: &o.metadataSize}, "metadata-size", "")
 	fs.Var(permValue{&o.perm}, "perm", "")
 	tr := fs.String("transform", "none", "")
 	fs.Var(byteValue{&o.xorKey}, "xor-key", "")
@@ -88,7 +90,7 @@ func parseRelayArgs(args []string) (*relayOptions, error) {
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +98,7 @@ func parseRelayArgs(args []string) (*relayOptions, error) {
 		return nil, fmt.Errorf("want the buffers IN and OUT, got %d arguments %q", len(pos), pos)
 	}
 	o.in, o.out = pos[0], pos[1]
-	if o.transform, err = parseTransform(*tr); err != nil {
+	if o.transform, err = pattern.ParseTransform(*tr); err != nil {
 		return nil, err
 	}
 	switch {
@@ -149,9 +151,9 @@ func connectOutput(ctx context.Context, name, notifier string, writeTimeout time
 func runRelay(args []string, stdout, stderr io.Writer) int {
 	o, err := parseRelayArgs(args)
 	if err != nil {
-		return handleParseError("relay", err, relayUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer relay", err, relayUsage, stdout, stderr)
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 
 	res := newResult("relay", o.in, stderr)
@@ -190,7 +192,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	}
 	vlog("created input %s: ring %d bytes, notifier %s", o.in, in.PayloadSize(), res.Notifier)
 	fmt.Fprintln(stdout, "READY")
-	flush(stdout)
+	cli.Flush(stdout)
 
 	metaDone := false
 	relayMetadata := func() error {
@@ -227,7 +229,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fmt.Errorf("frame %d: reserve %d bytes in %s: %w", f.Seq(), len(src), o.out, err)
 		}
-		applyTransform(o.transform, dst, src, o.xorKey)
+		pattern.ApplyTransform(o.transform, dst, src, o.xorKey)
 		if o.checksum {
 			crc = crc32.Update(crc, crc32.IEEETable, dst)
 		}

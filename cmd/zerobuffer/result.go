@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
@@ -130,7 +132,7 @@ func (r *result) report(stdout io.Writer, jsonOut bool) int {
 	} else {
 		fmt.Fprint(stdout, r.summary())
 	}
-	flush(stdout)
+	cli.Flush(stdout)
 	return r.ExitCode
 }
 
@@ -147,7 +149,7 @@ func (r *result) summary() string {
 	if r.MetadataSize > 0 {
 		fmt.Fprintf(&b, "  metadata: %d bytes\n", r.MetadataSize)
 	}
-	if r.Verify != "" && r.Verify != patNone.String() {
+	if r.Verify != "" && r.Verify != pattern.None.String() {
 		fmt.Fprintf(&b, "  verify %s: %d errors\n", r.Verify, r.VerificationErrors)
 	}
 	if r.Checksum != "" {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -49,7 +51,7 @@ type writerOptions struct {
 	metadata     string
 	hasMetadata  bool
 	metadataFile string
-	pattern      pattern
+	pattern      pattern.Pattern
 	seed         uint64
 	delayMS      int
 	batchSize    int
@@ -62,7 +64,7 @@ type writerOptions struct {
 
 func parseWriterArgs(args []string) (*writerOptions, error) {
 	o := &writerOptions{}
-	fs := newFlagSet("writer")
+	fs := cli.NewFlagSet("writer")
 	fs.IntVar(&o.frames, "n", 1000, "")
 	fs.IntVar(&o.frames, "frames", 1000, "")
 	fs.IntVar(&o.size, "s", 1024, "")
@@ -81,7 +83,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
 
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +91,8 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 		return nil, fmt.Errorf("want exactly one buffer NAME, got %d arguments %q", len(pos), pos)
 	}
 	o.name = pos[0]
-	o.hasMetadata = flagWasSet(fs, "m", "metadata")
-	if o.pattern, err = parsePattern(*pat, false); err != nil {
+	o.hasMetadata = cli.WasSet(fs, "m", "metadata")
+	if o.pattern, err = pattern.Parse(*pat, false); err != nil {
 		return nil, err
 	}
 	switch {
@@ -117,7 +119,7 @@ func parseWriterArgs(args []string) (*writerOptions, error) {
 // the slot Reserve hands out: no copy and no allocation per frame.
 type patternWriter struct {
 	w        *ring.Writer
-	pattern  pattern
+	pattern  pattern.Pattern
 	seed     uint64
 	size     int
 	checksum bool
@@ -129,7 +131,7 @@ func (p *patternWriter) writeFrame(k uint64) error {
 	if err != nil {
 		return err
 	}
-	fillPattern(p.pattern, buf, k, p.seed)
+	pattern.Fill(p.pattern, buf, k, p.seed)
 	if p.checksum {
 		p.crc = crc32.Update(p.crc, crc32.IEEETable, buf)
 	}
@@ -140,9 +142,9 @@ func (p *patternWriter) writeFrame(k uint64) error {
 func runWriter(args []string, stdout, stderr io.Writer) int {
 	o, err := parseWriterArgs(args)
 	if err != nil {
-		return handleParseError("writer", err, writerUsage, stdout, stderr)
+		return cli.HandleParseError("zerobuffer writer", err, writerUsage, stdout, stderr)
 	}
-	ctx, stop := signalContext()
+	ctx, stop := cli.SignalContext()
 	defer stop()
 
 	res := newResult("write", o.name, stderr)

@@ -25,7 +25,7 @@
 //
 // # Why no wake-up is lost
 //
-// A waiter raises its sleeper flag, reads the sequence, and checks its
+// A waiter reads the sequence, raises its sleeper flag, and checks its
 // condition (e.g. the OIEB's written count moved) before it sleeps on the
 // sequence value it read. A poster first publishes (the OIEB store the
 // condition reads), then reads the flag, and only if it is raised takes it
@@ -33,7 +33,14 @@
 // are sequentially consistent atomics, so either the waiter's check sees
 // the publication, or the poster's read sees the flag; in the second case
 // the bump happens after the waiter read the sequence, so its FUTEX_WAIT
-// either fails at once (the value changed) or is woken. While nobody
+// either fails at once (the value changed) or is woken. The flag may also
+// be taken by a late post of an earlier frame (one the waiter already
+// consumed) between the waiter raising it and sleeping: that poster's bump
+// then also comes after the waiter's read of the sequence, so the waiter
+// does not sleep on it and raises the flag again. (With the sequence read
+// after the flag instead, that late post could bump it in between and the
+// waiter would sleep on the new value with no flag raised, missing the
+// next post: package model's FlagBeforeSeqLoad mutant.) While nobody
 // sleeps, a post costs one atomic load and no system call; and since the
 // first poster takes the flag, a sleep costs one FUTEX_WAKE however many
 // posts arrive before the woken waiter runs again (on a loaded machine
@@ -292,8 +299,9 @@ func (n *Notifier) block(d *direction, ready func() bool, start time.Time, budge
 		if left <= 0 {
 			return ready(), slept, nil
 		}
-		d.sleeper.Store(1)
+		// The sequence first, then the flag: see "Why no wake-up is lost".
 		seq := d.seq.Load()
+		d.sleeper.Store(1)
 		if ready() {
 			d.sleeper.Store(0)
 			return true, slept, nil
