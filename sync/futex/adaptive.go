@@ -10,9 +10,13 @@ const (
 	// the hybrid's default, so that at high rates the two spin alike.
 	DefaultAdaptiveSpin = DefaultHybridSpin
 	// MinAdaptiveSpin is the shortest budget the adaptive notifier spins
-	// when it spins at all: events arriving back to back give a mean gap
-	// near 0, and a budget of 0 would sleep on the next short gap.
-	MinAdaptiveSpin = 2 * time.Microsecond
+	// when it spins at all: about what a sleep costs the two sides (a
+	// FUTEX_WAIT, a FUTEX_WAKE and the switches, some 10 µs on this
+	// project's VMs), the budget of competitive spinning — spinning that
+	// long at most doubles what sleeping at once would have cost, and
+	// events arriving back to back (a mean gap near 0) or a peer
+	// preempted for a few µs do not send the waiter to sleep.
+	MinAdaptiveSpin = 10 * time.Microsecond
 	// adaptiveWeight: each gap moves the mean by 1/adaptiveWeight of its
 	// difference to it (glibc's adaptive mutexes move their spin count by
 	// 1/8 of the last count's difference).
@@ -21,14 +25,17 @@ const (
 	// somewhat longer than the mean is still met spinning.
 	adaptiveFactor = 2
 	// adaptiveSampleCap: a gap counts as at most this many largest
-	// budgets, so that one idle spell of seconds does not keep the mean
-	// high for hundreds of events once the stream resumes (from the cap
-	// back below the spinning threshold takes about 16 events).
-	adaptiveSampleCap = 4
+	// budgets. A gap that long says "sleep" whatever its length, so one
+	// idle spell of seconds does not keep the mean high for hundreds of
+	// events once the stream resumes (from the cap back to the largest
+	// budget takes 6 events), and one hiccup in a busy stream (a peer
+	// preempted for milliseconds) moves the mean by a quarter of the
+	// largest budget at most: it keeps spinning.
+	adaptiveSampleCap = 2
 	// adaptiveProbeEvery: after this many waits in a row that slept
 	// without spinning, one wait spins the largest budget. The gaps a
 	// sleeper observes include its own wake-up latency; in a ping-pong
-	// of two sleeping sides they can stay above the threshold only
+	// of two sleeping sides they can stay above the largest budget only
 	// because both sleep, and a probe lets the mean learn the gap the
 	// peer takes when met spinning.
 	adaptiveProbeEvery = 64
@@ -48,6 +55,13 @@ func NewAdaptive(maxSpin time.Duration) *Notifier {
 	maxSpin = max(min(maxSpin, MaxHybridSpin).Truncate(time.Microsecond), time.Microsecond)
 	return &Notifier{kind: AdaptiveKind, spin: maxSpin}
 }
+
+// quickPolls: a wait that found its event within this many polls (before
+// pause.Until first read the clock, about a µs) takes its start as the
+// event's time instead of reading the clock again: at tens of millions
+// of frames a second a clock read per wait is a cost, and a µs is below
+// what the estimate needs.
+const quickPolls = 64
 
 // MeanGap is the adaptive notifier's current estimate of the gap between
 // events (0 before it has seen two, and for the other kinds).
@@ -83,13 +97,14 @@ func (g *gapEstimator) event(now time.Time, maxSpin time.Duration) {
 }
 
 // budget is how long the next wait that misses its first look spins
-// before it sleeps: adaptiveFactor mean gaps, at least MinAdaptiveSpin,
-// when that is within maxSpin; else 0 (straight to the futex), except
-// that every adaptiveProbeEvery-th such wait spins maxSpin.
+// before it sleeps: while the mean gap is within maxSpin, adaptiveFactor
+// mean gaps, at least MinAdaptiveSpin and at most maxSpin; beyond, 0
+// (straight to the futex), except that every adaptiveProbeEvery-th such
+// wait spins maxSpin.
 func (g *gapEstimator) budget(maxSpin time.Duration) time.Duration {
-	if b := adaptiveFactor * g.mean; b <= maxSpin {
+	if g.mean <= maxSpin {
 		g.sleptOnly = 0
-		return min(max(b, MinAdaptiveSpin), maxSpin)
+		return min(max(adaptiveFactor*g.mean, MinAdaptiveSpin), maxSpin)
 	}
 	g.sleptOnly++
 	if g.sleptOnly >= adaptiveProbeEvery {

@@ -62,17 +62,19 @@
 // NewAdaptive chooses the budget per wait from the gaps between the
 // events it has consumed, as adaptive mutexes choose their spin count
 // from past spins. It keeps an exponentially weighted moving average of
-// the gaps (each gap moves it by 1/8; a gap counts as at most 4 largest
-// budgets, and events found at the first look are counted, not timed:
-// the next timed event's gap is spread over them). A wait that misses its
-// first look spins for twice the mean gap (at least MinAdaptiveSpin) when
-// that fits in the largest budget (default 50 µs, like the hybrid's), and
-// otherwise sleeps on the futex at once, as New does; one wait in 64 of
-// those spins the largest budget anyway, so that a mean inflated by the
-// sleepers' own wake-up latency can come down. Busy peers so meet
-// hybrid's behaviour (spin, no system call); peers minutes, milliseconds
-// or a few hundred microseconds apart meet the futex's (no CPU spent
-// spinning on a frame that is far off).
+// the gaps (each gap moves it by 1/8; a gap counts as at most twice the
+// largest budget; events found at the first look are counted, not timed,
+// and the next timed event's gap is spread over them). While the mean
+// gap is within the largest budget (default 50 µs, like the hybrid's), a
+// wait that misses its first look spins for twice the mean gap, at least
+// MinAdaptiveSpin (10 µs, about what a sleep and its wake-up cost) and at
+// most the largest budget, then sleeps on the futex; beyond, it sleeps at
+// once, as New does, except that one wait in 64 of those spins the
+// largest budget, so that a mean inflated by the sleepers' own wake-up
+// latency can come down. Busy peers so meet the hybrid's behaviour
+// (spin, no system call), and peers whose events are further apart than
+// the largest budget on average meet the futex's (no CPU spent spinning
+// for a frame that is far off).
 //
 // # Counters
 //
@@ -271,6 +273,7 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 	if n.kind == AdaptiveKind {
 		budget = n.gaps.budget(n.spin)
 	}
+	polls := n.stats.SpinIterations
 	ok, slept, err := n.block(d, ready, start, min(budget, timeout), timeout)
 	if slept {
 		n.stats.WaitsSlept++
@@ -281,7 +284,11 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 		n.stats.Timeouts++
 	}
 	if ok && n.kind == AdaptiveKind {
-		n.gaps.event(time.Now(), n.spin)
+		at := start
+		if slept || n.stats.SpinIterations-polls > quickPolls {
+			at = time.Now()
+		}
+		n.gaps.event(at, n.spin)
 	}
 	return ok, err
 }
