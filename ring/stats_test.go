@@ -124,13 +124,13 @@ func wakesSleepers(notifier string) bool {
 // for data (or is about to).
 func readerAsleep(t *testing.T, r *Reader) func() bool {
 	t.Helper()
-	if NotifierName(r.OIEB().Reserved[0].Load()) == "semaphore" {
+	if NotifierName(r.oieb.Reserved[0].Load()) == "semaphore" {
 		s, err := semaphore.Open(semaphore.DataName(r.Name()))
 		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		return func() bool { return s.Waiters() > 0 }
 	}
-	o := r.OIEB()
+	o := r.oieb
 	return func() bool { return o.NotifierWord32(1).Load() > 0 } // the futex's data sleeper flag
 }
 
