@@ -1,6 +1,9 @@
 module github.com/zerobuffer/zerobuffer-go
 
-go 1.26.8
+// The oldest Go this module builds with: golang.org/x/sys v0.50.0 asks for
+// 1.26.0. The module's own code needs 1.25 (sync.WaitGroup.Go in tests,
+// runtime.SetDefaultGOMAXPROCS in the bench).
+go 1.26.0
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0

@@ -53,19 +53,21 @@ func registerForTest(t *testing.T, s Strategy) {
 }
 
 func TestRegisterLookupAndNames(t *testing.T) {
-	assert.Empty(t, Names(), "this test binary links no notifier package")
+	// This test binary links no notifier package; the example registers
+	// yielder (kind 201).
+	assert.Equal(t, []string{"yielder"}, Names())
 	registerForTest(t, strategy(200, "carrier-pigeon"))
 	registerForTest(t, strategy(1, "futex")) // a stand-in under the module's own number and name
 	registerForTest(t, strategy(MaxExternalKind, "smoke-signal"))
 
-	assert.Equal(t, []string{"futex", "carrier-pigeon", "smoke-signal"}, Names(), "in the order of the kind numbers")
+	assert.Equal(t, []string{"futex", "carrier-pigeon", "yielder", "smoke-signal"}, Names(), "in the order of the kind numbers")
 	s, ok := Lookup(200)
 	require.True(t, ok)
 	assert.Equal(t, "carrier-pigeon", s.Name)
 	s, ok = LookupName("smoke-signal")
 	require.True(t, ok)
 	assert.Equal(t, MaxExternalKind, s.Kind)
-	_, ok = Lookup(201)
+	_, ok = Lookup(202)
 	assert.False(t, ok)
 	_, ok = LookupName("semaphore")
 	assert.False(t, ok)
@@ -86,7 +88,7 @@ func TestRegisterRefusesCollisionsAndBadEntries(t *testing.T) {
 		says string
 	}{
 		{"a number taken", strategy(200, "semaphore-phone"), "kind 200 is already registered, by carrier-pigeon"},
-		{"a name taken", strategy(201, "carrier-pigeon"), "the name carrier-pigeon is already registered, by kind 200"},
+		{"a name taken", strategy(202, "carrier-pigeon"), "the name carrier-pigeon is already registered, by kind 200"},
 		{"a module name under another number", strategy(202, "futex"), "the name futex belongs to kind 1"},
 		{"an unassigned number of the module's range", strategy(99, "mine"), "kind 99 is in the range of github.com/zerobuffer/zerobuffer-go"},
 		{"a module number under another name", strategy(1, "my-futex"), "kind 1 is in the range"},
@@ -100,7 +102,7 @@ func TestRegisterRefusesCollisionsAndBadEntries(t *testing.T) {
 			assert.Contains(t, panicText(t, c.s), c.says)
 		})
 	}
-	assert.Equal(t, []string{"carrier-pigeon"}, Names(), "a refused registration leaves nothing behind")
+	assert.Equal(t, []string{"carrier-pigeon", "yielder"}, Names(), "a refused registration leaves nothing behind")
 }
 
 // panicText is what Register(s) panics with.
@@ -145,7 +147,7 @@ func TestFromWord(t *testing.T) {
 		{Kind(2).Word(50), `the hybrid notifier (kind 2) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/futex"`},
 		{Kind(5).Word(1000), `the backoff notifier (kind 5) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/spin"`},
 		{Kind(6).Word(50), `the adaptive notifier (kind 6) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/futex"`},
-		{Kind(201).Word(0), "notifier kind 201, defined outside this module, is not registered"},
+		{Kind(202).Word(0), "notifier kind 202, defined outside this module, is not registered"},
 		{Kind(99).Word(0), "notifier kind 99 is not one this version of github.com/zerobuffer/zerobuffer-go knows"},
 	} {
 		_, err := FromWord(c.word)
@@ -157,7 +159,7 @@ func TestFromWord(t *testing.T) {
 // A strategy that builds a notifier of another kind, or nil, is caught.
 func TestBuiltNotifiersAreChecked(t *testing.T) {
 	s := strategy(200, "carrier-pigeon")
-	s.New = func() Notifier { return fake{Kind(201).Word(0)} }
+	s.New = func() Notifier { return fake{Kind(202).Word(0)} }
 	s.FromWord = func(uint64) (Notifier, error) { return nil, nil }
 	registerForTest(t, s)
 	_, err := New("carrier-pigeon")

@@ -166,14 +166,7 @@ func cPeerBufferName(t testing.TB, prefix string) string {
 }
 
 // cPeerBufferFiles are the files a reader creates for buffer name.
-func cPeerBufferFiles(name string) []string {
-	return []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		"/tmp/zerobuffer/" + name + ".lock",
-	}
-}
+func cPeerBufferFiles(name string) []string { return BufferFiles(name).All() }
 
 // cPeerOutput is an io.Writer safe for the exec package's copying
 // goroutine and the test's goroutine at once. It closes ready when it sees

@@ -12,8 +12,9 @@
 // does not fit before the end of the ring is preceded by a wrap marker.
 // Beside the segment live the notifier's resources (for the default
 // notifier, the named semaphores sem-w-N and sem-r-N) and the reader's lock
-// file /tmp/zerobuffer/N.lock. The README's sections "Files it creates" and
-// "Limits" list them and the protocol's corner cases.
+// file /tmp/zerobuffer/N.lock; BufferFiles names them. The README's
+// sections "Files it creates" and "Limits" list them and the protocol's
+// corner cases.
 //
 // # Who creates and removes it
 //
@@ -65,7 +66,9 @@
 //
 // # Wait strategies
 //
-// How each side sleeps and wakes the other is a Notifier. The default,
+// How each side sleeps and wakes the other is a Notifier (package notify,
+// where strategies register, including ones defined outside this module;
+// docs/writing-a-notifier.md is the guide). The default,
 // POSIX named semaphores, is the protocol's own and interoperates with the
 // other implementations; the futex and spin families (packages sync/futex
 // and sync/spin) are for Go-to-Go buffers. The reader chooses one with

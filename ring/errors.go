@@ -3,6 +3,7 @@ package ring
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/zerobuffer/zerobuffer-go/layout"
 )
@@ -65,3 +66,35 @@ func (e *CorruptionError) Error() string {
 }
 
 func (e *CorruptionError) Unwrap() error { return ErrCorrupt }
+
+// prefix starts every error message of the module (the ring's, the
+// layout's), once.
+const prefix = "zerobuffer: "
+
+// errorf is fmt.Errorf for the ring's errors: when an error of ours is
+// wrapped in another, the inner one's prefix is dropped from the message,
+// so that it reads "zerobuffer: buffer cam0: corrupt buffer: …", never
+// "zerobuffer: buffer cam0: zerobuffer: corrupt buffer: …". errors.Is and
+// errors.As see the same chain as fmt.Errorf's.
+func errorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	msg := err.Error()
+	head, rest := "", msg
+	if r, ok := strings.CutPrefix(msg, prefix); ok {
+		head, rest = prefix, r
+	}
+	clean := head + strings.ReplaceAll(rest, ": "+prefix, ": ")
+	if clean == msg {
+		return err
+	}
+	return &onePrefix{msg: clean, err: err}
+}
+
+// onePrefix is an error whose message errorf cleaned.
+type onePrefix struct {
+	msg string
+	err error
+}
+
+func (e *onePrefix) Error() string { return e.msg }
+func (e *onePrefix) Unwrap() error { return e.err }

@@ -51,11 +51,7 @@ func TestMain(m *testing.M) {
 // leftovers lists the files of this test run's buffers that still exist.
 func leftovers() []string {
 	var left []string
-	for _, pattern := range []string{
-		"/dev/shm/" + testPrefix + "*",
-		"/dev/shm/sem.sem-?-" + testPrefix + "*",
-		LockDir + "/" + testPrefix + "*",
-	} {
+	for _, pattern := range BufferFiles(testPrefix + "*").All() {
 		m, _ := filepath.Glob(pattern)
 		left = append(left, m...)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/notify"
 	"github.com/zerobuffer/zerobuffer-go/sync/futex"
-	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 	"github.com/zerobuffer/zerobuffer-go/sync/spin"
 )
 
@@ -26,7 +25,9 @@ func TestWriterAdoptsTheReadersNotifier(t *testing.T) {
 			defer r.Close()
 			assert.Equal(t, n.Word(), r.OIEB().Reserved[0].Load(), "the reader records its notifier")
 			assert.Equal(t, name, NotifierName(r.OIEB().Reserved[0].Load()))
-			_, semErr := os.Stat("/dev/shm/sem." + semaphore.DataName(buf))
+			assert.Equal(t, name, r.NotifierName())
+			assert.Equal(t, n.Word(), r.Snapshot().Reserved[0])
+			_, semErr := os.Stat(BufferFiles(buf).DataSemaphore)
 			if name == "semaphore" {
 				assert.NoError(t, semErr)
 			} else {
@@ -36,6 +37,8 @@ func TestWriterAdoptsTheReadersNotifier(t *testing.T) {
 			w, err := Connect(buf)
 			require.NoError(t, err)
 			assert.Equal(t, n.Word(), w.notifier.Word(), "the writer adopted kind and parameters")
+			assert.Equal(t, name, w.NotifierName())
+			assert.Equal(t, n.Word(), w.Snapshot().Reserved[0])
 			done := make(chan error, 1)
 			go func() { done <- errors.Join(writeFrames(w, 50, cycleSizes(10, 1000, 3000)), w.Close()) }()
 			require.NoError(t, readAll(50, cycleSizes(10, 1000, 3000))(r))

@@ -1,8 +1,6 @@
 package ring
 
 import (
-	"fmt"
-
 	"github.com/zerobuffer/zerobuffer-go/notify"
 	_ "github.com/zerobuffer/zerobuffer-go/sync/semaphore" // the default notifier is always there
 )
@@ -41,7 +39,7 @@ func NotifierNames() []string { return notify.Names() }
 func NewNotifier(name string) (Notifier, error) {
 	n, err := notify.New(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotifierMismatch, err)
+		return nil, errorf("%w: %w", ErrNotifierMismatch, err)
 	}
 	return n, nil
 }
@@ -53,7 +51,7 @@ func NewNotifier(name string) (Notifier, error) {
 func NotifierFromWord(word uint64) (Notifier, error) {
 	n, err := notify.FromWord(word)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotifierMismatch, err)
+		return nil, errorf("%w: %w", ErrNotifierMismatch, err)
 	}
 	return n, nil
 }

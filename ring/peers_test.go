@@ -202,14 +202,14 @@ func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
 	c := startChild(t, "hold-reader", "", stale)
 	c.expectLine("READY")
 	c.kill()
-	for _, p := range []string{shm.Path(stale), lockPath(stale), shm.Path("sem." + semaphore.DataName(stale))} {
+	for _, p := range BufferFiles(stale).All() {
 		require.FileExists(t, p)
 	}
 	// Creating any other buffer sweeps them away.
 	r, err := NewReader(uniqueName(t), Config{PayloadSize: 4096})
 	require.NoError(t, err)
 	require.NoError(t, r.Close())
-	for _, p := range []string{shm.Path(stale), lockPath(stale), shm.Path("sem." + semaphore.DataName(stale)), shm.Path("sem." + semaphore.SpaceName(stale))} {
+	for _, p := range BufferFiles(stale).All() {
 		assert.NoFileExists(t, p)
 	}
 
@@ -228,11 +228,21 @@ func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
 	require.NoError(t, r.Close())
 }
 
+// The files are the protocol's, by the names every implementation uses.
+func TestBufferFilesAreTheProtocolsNames(t *testing.T) {
+	assert.Equal(t, Files{
+		Segment:        "/dev/shm/cam0",
+		Lock:           "/tmp/zerobuffer/cam0.lock",
+		DataSemaphore:  "/dev/shm/sem.sem-w-cam0",
+		SpaceSemaphore: "/dev/shm/sem.sem-r-cam0",
+	}, BufferFiles("cam0"))
+}
+
 func TestLockFileAndSemaphoresLiveWithTheReader(t *testing.T) {
 	name := uniqueName(t)
 	r, err := NewReader(name, Config{PayloadSize: 4096})
 	require.NoError(t, err)
-	files := []string{shm.Path(name), lockPath(name), "/dev/shm/sem.sem-w-" + name, "/dev/shm/sem.sem-r-" + name}
+	files := BufferFiles(name).All()
 	for _, p := range files {
 		st, err := os.Stat(p)
 		require.NoError(t, err, p)
@@ -259,7 +269,8 @@ func TestPermissionsCanBeWidened(t *testing.T) {
 	r, err := NewReader(name, Config{PayloadSize: 4096}, WithPermissions(0o666))
 	require.NoError(t, err)
 	defer r.Close()
-	for _, p := range []string{shm.Path(name), "/dev/shm/sem.sem-w-" + name, "/dev/shm/sem.sem-r-" + name} {
+	f := BufferFiles(name)
+	for _, p := range []string{f.Segment, f.DataSemaphore, f.SpaceSemaphore} {
 		st, err := os.Stat(p)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o666), st.Mode().Perm(), p)
@@ -344,6 +355,14 @@ func TestFrameTooLargeForItsPosition(t *testing.T) {
 	_, err = w.Reserve(900)
 	require.ErrorIs(t, err, ErrFrameTooLarge)
 	require.NoError(t, readFrames(r, 1, constSize(200), nil))
+}
+
+func TestMetadataSizeIsRoundedUp(t *testing.T) {
+	r, err := NewReader(uniqueName(t), Config{PayloadSize: 4096, MetadataSize: 60})
+	require.NoError(t, err)
+	defer r.Close()
+	assert.Equal(t, uint64(64), r.MetadataSize())
+	assert.Equal(t, uint64(64), r.Snapshot().MetadataSize)
 }
 
 func TestMetadataAfterClose(t *testing.T) {

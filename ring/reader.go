@@ -3,7 +3,6 @@ package ring
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/bits"
 	"os"
 	"time"
@@ -80,19 +79,19 @@ func NewReader(name string, cfg Config, opts ...Option) (*Reader, error) {
 	}
 	o := buildOptions(opts)
 	if cfg.PayloadSize == 0 {
-		return nil, fmt.Errorf("%w: payload size 0", ErrInvalidConfig)
+		return nil, errorf("%w: payload size 0", ErrInvalidConfig)
 	}
 	mdSize, ok1 := layout.RoundUp(cfg.MetadataSize)
 	plSize, ok2 := layout.RoundUp(cfg.PayloadSize)
 	total := layout.SegmentSize(mdSize, plSize)
 	if !ok1 || !ok2 || total < plSize || total < mdSize || total > 1<<47 {
-		return nil, fmt.Errorf("%w: sizes %d + %d do not fit a mapping", ErrInvalidConfig, cfg.MetadataSize, cfg.PayloadSize)
+		return nil, errorf("%w: sizes %d + %d do not fit a mapping", ErrInvalidConfig, cfg.MetadataSize, cfg.PayloadSize)
 	}
 	if o.notifier == nil {
 		o.notifier = semaphore.New()
 	}
 	if _, _, err := notify.ParseWord(o.notifier.Word()); err != nil {
-		return nil, fmt.Errorf("%w: the notifier %T records %#x, which is not a notifier word", ErrInvalidConfig, o.notifier, o.notifier.Word())
+		return nil, errorf("%w: the notifier %T records %#x, which is not a notifier word", ErrInvalidConfig, o.notifier, o.notifier.Word())
 	}
 
 	_ = CleanupStale() // best effort: another process's leftovers must not stop us
@@ -113,7 +112,7 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 	// that is gone (every implementation holds the lock for its reader's
 	// life; the PID it recorded may have been reused since).
 	if err := removeBufferFiles(r.name, r.notifier); err != nil {
-		return fmt.Errorf("zerobuffer: remove stale %s: %w", r.name, err)
+		return errorf("zerobuffer: remove stale %s: %w", r.name, err)
 	}
 	// The segment is built under a hidden name and linked to its real name
 	// only when complete, so a writer never sees it half made.
@@ -149,13 +148,13 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 	}
 
 	if err := r.notifier.Create(r.name, r.oieb, r.opts.perm); err != nil {
-		return fmt.Errorf("zerobuffer: notifier for %s: %w", r.name, err)
+		return errorf("zerobuffer: notifier for %s: %w", r.name, err)
 	}
 	r.oieb.ReaderPID.Store(uint64(os.Getpid()))
 	// Last: publish. A writer can connect from now on.
 	if err := seg.Publish(r.name); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%w: %v", ErrReaderAlreadyConnected, err)
+			return errorf("%w: %v", ErrReaderAlreadyConnected, err)
 		}
 		return err
 	}
@@ -182,8 +181,22 @@ func (r *Reader) teardown() error {
 // Name is the buffer's name.
 func (r *Reader) Name() string { return r.name }
 
-// OIEB is the live control block, for inspection and tests.
+// OIEB is the live control block in the shared mapping, for tests and
+// tools that must write it (fault injection); a store to it can break the
+// ring for both sides. To look at the fields, take a Snapshot; for the
+// notifier, NotifierName.
 func (r *Reader) OIEB() *layout.OIEB { return r.oieb }
+
+// Snapshot is a copy of the control block's fields, loaded one by one.
+func (r *Reader) Snapshot() layout.Snapshot { return r.oieb.Snapshot() }
+
+// NotifierName names the reader's wait strategy, as recorded in the
+// buffer (see NotifierNames).
+func (r *Reader) NotifierName() string { return notify.Name(r.notifier.Word()) }
+
+// MetadataSize is the size of the metadata block (Config.MetadataSize,
+// rounded up): the most metadata a writer can set is 8 bytes less.
+func (r *Reader) MetadataSize() uint64 { return uint64(len(r.metadata)) }
 
 // PayloadSize is the ring's size after rounding.
 func (r *Reader) PayloadSize() uint64 { return r.size }
@@ -257,12 +270,12 @@ func (r *Reader) ReadFrame(ctx context.Context) (Frame, error) {
 		return Frame{}, r.err
 	}
 	if r.pendTail-r.pendHead+2 > uint64(len(r.pending)) {
-		return Frame{}, fmt.Errorf("%w: %d frames held", ErrTooManyHeldFrames, r.pendTail-r.pendHead)
+		return Frame{}, errorf("%w: %d frames held", ErrTooManyHeldFrames, r.pendTail-r.pendHead)
 	}
 	// Fast path: an event is already there.
 	ok, err := r.notifier.WaitData(r.dataReady, 0)
 	if err != nil {
-		return Frame{}, fmt.Errorf("zerobuffer: wait for data: %w", err)
+		return Frame{}, errorf("zerobuffer: wait for data: %w", err)
 	}
 	for !ok || !r.dataReady() {
 		// A post with no frame behind it (the written count has not
@@ -302,7 +315,7 @@ func (r *Reader) waitData(ctx context.Context) error {
 		}
 		ok, err := r.notifier.WaitData(r.dataReady, slice)
 		if err != nil {
-			return fmt.Errorf("zerobuffer: wait for data: %w", err)
+			return errorf("zerobuffer: wait for data: %w", err)
 		}
 		if ok {
 			return nil
@@ -331,7 +344,7 @@ func (r *Reader) checkWriter() error {
 	if pid != 0 {
 		r.sawWriter = true
 		if !r.writer.Alive(pid) {
-			return fmt.Errorf("%w: PID %d", ErrWriterDead, pid)
+			return errorf("%w: PID %d", ErrWriterDead, pid)
 		}
 		return nil
 	}
@@ -482,7 +495,7 @@ func (r *Reader) flush() error {
 	r.unpublished = 0
 	r.spaceBatches++
 	if err := r.notifier.PostSpace(); err != nil {
-		return fmt.Errorf("zerobuffer: post space: %w", err)
+		return errorf("zerobuffer: post space: %w", err)
 	}
 	return nil
 }

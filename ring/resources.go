@@ -2,7 +2,6 @@ package ring
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -21,7 +20,8 @@ import (
 const LockDir = "/tmp/zerobuffer"
 
 // MaxNameLen is the longest buffer name: the semaphore file
-// /dev/shm/sem.sem-w-NAME must fit the 255-byte file-name limit.
+// /dev/shm/sem.sem-w-NAME (Files.DataSemaphore) must fit the 255-byte
+// file-name limit.
 const MaxNameLen = 255 - len("sem.sem-w-")
 
 // ValidateName reports whether name can name a buffer: not empty, at most
@@ -29,18 +29,53 @@ const MaxNameLen = 255 - len("sem.sem-w-")
 func ValidateName(name string) error {
 	switch {
 	case name == "":
-		return fmt.Errorf("%w: empty", ErrInvalidName)
+		return errorf("%w: empty", ErrInvalidName)
 	case len(name) > MaxNameLen:
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrInvalidName, len(name), MaxNameLen)
+		return errorf("%w: %d bytes, the limit is %d", ErrInvalidName, len(name), MaxNameLen)
 	case name == "." || name == "..":
-		return fmt.Errorf("%w: %q", ErrInvalidName, name)
+		return errorf("%w: %q", ErrInvalidName, name)
 	case strings.ContainsAny(name, "/\x00"):
-		return fmt.Errorf("%w: %q contains '/' or NUL", ErrInvalidName, name)
+		return errorf("%w: %q contains '/' or NUL", ErrInvalidName, name)
 	}
 	return nil
 }
 
-func lockPath(name string) string { return LockDir + "/" + name + ".lock" }
+// Files are the paths of a buffer's files, by the protocol's names (the
+// other implementations use the same). Which of them exist depends on
+// the notifier: the semaphores only in the semaphore mode; a notifier of
+// another kind may name files of its own (its Remove deletes them).
+type Files struct {
+	Segment        string // the shared-memory segment: /dev/shm/NAME
+	Lock           string // the reader's lock file: /tmp/zerobuffer/NAME.lock
+	DataSemaphore  string // the writer's posts: /dev/shm/sem.sem-w-NAME
+	SpaceSemaphore string // the reader's posts: /dev/shm/sem.sem-r-NAME
+}
+
+// BufferFiles returns the paths of buffer name's files. name should pass
+// ValidateName (for one that does not, the semaphores' paths are "");
+// a glob pattern (a name with '*') gives patterns.
+func BufferFiles(name string) Files {
+	return Files{
+		Segment:        shm.Path(name),
+		Lock:           LockDir + "/" + name + ".lock",
+		DataSemaphore:  semaphorePath(semaphore.DataName(name)),
+		SpaceSemaphore: semaphorePath(semaphore.SpaceName(name)),
+	}
+}
+
+// semaphorePath is the file of a semaphore, or "" for a name that cannot
+// be one.
+func semaphorePath(name string) string {
+	p, _ := semaphore.Path(name)
+	return p
+}
+
+// All lists the paths: segment, lock, data and space semaphores.
+func (f Files) All() []string {
+	return []string{f.Segment, f.Lock, f.DataSemaphore, f.SpaceSemaphore}
+}
+
+func lockPath(name string) string { return BufferFiles(name).Lock }
 
 // lockFile is a held flock on LockDir/NAME.lock.
 type lockFile struct {
@@ -55,27 +90,27 @@ type lockFile struct {
 // locked is still the one at the path.
 func acquireLock(name string, perm os.FileMode) (*lockFile, error) {
 	if err := os.MkdirAll(LockDir, 0o777); err != nil {
-		return nil, fmt.Errorf("zerobuffer: lock directory: %w", err)
+		return nil, errorf("zerobuffer: lock directory: %w", err)
 	}
 	path := lockPath(name)
 	for attempt := 0; attempt < 100; attempt++ {
 		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, uint32(perm.Perm()))
 		if err != nil {
-			return nil, fmt.Errorf("zerobuffer: open lock %s: %w", path, err)
+			return nil, errorf("zerobuffer: open lock %s: %w", path, err)
 		}
 		if err := flockBriefly(fd); err != nil {
 			unix.Close(fd)
 			if err == unix.EWOULDBLOCK {
-				return nil, fmt.Errorf("%w: %s is locked by a live reader", ErrReaderAlreadyConnected, path)
+				return nil, errorf("%w: %s is locked by a live reader", ErrReaderAlreadyConnected, path)
 			}
-			return nil, fmt.Errorf("zerobuffer: flock %s: %w", path, err)
+			return nil, errorf("zerobuffer: flock %s: %w", path, err)
 		}
 		if sameFile(fd, path) {
 			return &lockFile{fd: fd, path: path}, nil
 		}
 		unix.Close(fd)
 	}
-	return nil, fmt.Errorf("zerobuffer: lock %s keeps being replaced", path)
+	return nil, errorf("zerobuffer: lock %s keeps being replaced", path)
 }
 
 // flockBriefly takes the lock, retrying for lockPatience while it is
@@ -121,7 +156,7 @@ func (l *lockFile) release() error {
 	}
 	var errs []error
 	if err := unix.Unlink(l.path); err != nil && err != unix.ENOENT {
-		errs = append(errs, fmt.Errorf("zerobuffer: remove lock %s: %w", l.path, err))
+		errs = append(errs, errorf("zerobuffer: remove lock %s: %w", l.path, err))
 	}
 	errs = append(errs, unix.Close(l.fd))
 	l.fd = -1
@@ -169,7 +204,7 @@ func CleanupStale() error {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		return fmt.Errorf("zerobuffer: scan %s: %w", LockDir, err)
+		return errorf("zerobuffer: scan %s: %w", LockDir, err)
 	}
 	var errs []error
 	for _, e := range entries {
@@ -203,7 +238,7 @@ func cleanupIfStale(name string) error {
 	}
 	errs := []error{removeBufferFiles(name, nil)}
 	if err := unix.Unlink(path); err != nil && err != unix.ENOENT {
-		errs = append(errs, fmt.Errorf("zerobuffer: remove stale lock %s: %w", path, err))
+		errs = append(errs, errorf("zerobuffer: remove stale lock %s: %w", path, err))
 	}
 	return errors.Join(errs...)
 }

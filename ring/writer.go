@@ -2,7 +2,6 @@ package ring
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"time"
 
@@ -76,9 +75,9 @@ func (w *Writer) connect() error {
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			return fmt.Errorf("%w: %s", ErrBufferNotFound, w.name)
+			return errorf("%w: %s", ErrBufferNotFound, w.name)
 		case errors.Is(err, shm.ErrTooSmall):
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+			return errorf("%w: %v", ErrCorrupt, err)
 		}
 		return err
 	}
@@ -88,31 +87,31 @@ func (w *Writer) connect() error {
 	}
 	snap := w.oieb.Snapshot()
 	if err := snap.Validate(uint64(len(seg.Data))); err != nil {
-		return fmt.Errorf("zerobuffer: buffer %s: %w", w.name, err)
+		return errorf("zerobuffer: buffer %s: %w", w.name, err)
 	}
 	if !w.reader.Alive(snap.ReaderPID) {
-		return fmt.Errorf("%w: buffer %s records reader PID %d", ErrReaderDead, w.name, snap.ReaderPID)
+		return errorf("%w: buffer %s records reader PID %d", ErrReaderDead, w.name, snap.ReaderPID)
 	}
 	if snap.WriterPID != 0 && proc.Alive(snap.WriterPID) {
-		return fmt.Errorf("%w: PID %d writes to %s", ErrWriterAlreadyConnected, snap.WriterPID, w.name)
+		return errorf("%w: PID %d writes to %s", ErrWriterAlreadyConnected, snap.WriterPID, w.name)
 	}
 
 	word := snap.Reserved[0] // well-formed: Validate checked it
 	n := w.opts.notifier
 	if n == nil {
 		if n, err = notify.FromWord(word); err != nil {
-			return fmt.Errorf("%w: buffer %s: %w", ErrNotifierMismatch, w.name, err)
+			return errorf("%w: buffer %s: %w", ErrNotifierMismatch, w.name, err)
 		}
 	} else if theirs, _, _ := notify.ParseWord(word); notifierKind(n) != int(theirs) {
 		// Kinds must agree; parameters (a spin budget) are each side's.
-		return fmt.Errorf("%w: buffer %s uses notifier %s, this writer %s", ErrNotifierMismatch,
+		return errorf("%w: buffer %s uses notifier %s, this writer %s", ErrNotifierMismatch,
 			w.name, notify.Describe(word), notify.Describe(n.Word()))
 	}
 	if err := n.Open(w.name, w.oieb); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%w: notifier of %s: %v", ErrBufferNotFound, w.name, err)
+			return errorf("%w: notifier of %s: %v", ErrBufferNotFound, w.name, err)
 		}
-		return fmt.Errorf("zerobuffer: notifier of %s: %w", w.name, err)
+		return errorf("zerobuffer: notifier of %s: %w", w.name, err)
 	}
 	w.notifier = n
 	// The notifier's resources are found by name: if the reader we mapped
@@ -122,7 +121,7 @@ func (w *Writer) connect() error {
 	// successor creates its own after, so a segment still current now
 	// means the notifier opened above is its own.
 	if !seg.IsCurrent(w.name) {
-		return fmt.Errorf("%w: buffer %s was replaced while connecting", ErrReaderDead, w.name)
+		return errorf("%w: buffer %s was replaced while connecting", ErrReaderDead, w.name)
 	}
 
 	md, pl := snap.MetadataSize, snap.PayloadSize
@@ -141,7 +140,7 @@ func (w *Writer) connect() error {
 	// Last, and only if nobody beat us to it: record our PID. A connect
 	// that failed earlier leaves no PID behind to lock the next writer out.
 	if !w.oieb.WriterPID.CompareAndSwap(snap.WriterPID, w.pid) {
-		return fmt.Errorf("%w: another writer connected to %s meanwhile", ErrWriterAlreadyConnected, w.name)
+		return errorf("%w: another writer connected to %s meanwhile", ErrWriterAlreadyConnected, w.name)
 	}
 	return nil
 }
@@ -189,8 +188,18 @@ func (w *Writer) Stats() notify.Stats {
 // Name is the buffer's name.
 func (w *Writer) Name() string { return w.name }
 
-// OIEB is the live control block, for inspection and tests.
+// OIEB is the live control block in the shared mapping, for tests and
+// tools that must write it (fault injection); a store to it can break the
+// ring for both sides. To look at the fields, take a Snapshot; for the
+// notifier, NotifierName.
 func (w *Writer) OIEB() *layout.OIEB { return w.oieb }
+
+// Snapshot is a copy of the control block's fields, loaded one by one.
+func (w *Writer) Snapshot() layout.Snapshot { return w.oieb.Snapshot() }
+
+// NotifierName names the writer's wait strategy: the reader's, which it
+// adopted or was given (see NotifierNames).
+func (w *Writer) NotifierName() string { return notify.Name(w.notifier.Word()) }
 
 // PayloadSize is the ring's size.
 func (w *Writer) PayloadSize() uint64 { return w.size }
@@ -209,12 +218,12 @@ func (w *Writer) SetMetadata(meta []byte) error {
 		return ErrMetadataAlreadyWritten
 	}
 	if uint64(len(meta)) > uint64(len(w.metadata)) || uint64(len(w.metadata))-uint64(len(meta)) < layout.MetadataPrefixSize {
-		return fmt.Errorf("%w: %d bytes, the block holds %d after its 8-byte length", ErrMetadataTooLarge,
+		return errorf("%w: %d bytes, the block holds %d after its 8-byte length", ErrMetadataTooLarge,
 			len(meta), max(len(w.metadata)-layout.MetadataPrefixSize, 0))
 	}
 	written, err := layout.EncodeMetadata(w.metadata, meta)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMetadataTooLarge, err)
+		return errorf("%w: %v", ErrMetadataTooLarge, err)
 	}
 	w.oieb.MetadataFreeBytes.Store(uint64(len(w.metadata)) - written)
 	w.oieb.MetadataWrittenBytes.Store(written) // publishes the block
@@ -249,14 +258,14 @@ func (w *Writer) Reserve(n int) ([]byte, error) {
 		return nil, ErrReservePending
 	}
 	if n <= 0 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrInvalidFrameSize, n)
+		return nil, errorf("%w: %d bytes", ErrInvalidFrameSize, n)
 	}
 	span := layout.FrameSpan(uint64(n))
 	if span > w.size {
-		return nil, fmt.Errorf("%w: %d bytes + 16-byte header > %d-byte ring", ErrFrameTooLarge, n, w.size)
+		return nil, errorf("%w: %d bytes + 16-byte header > %d-byte ring", ErrFrameTooLarge, n, w.size)
 	}
 	if rest := w.size - span; rest > 0 && rest < layout.FrameHeaderSize {
-		return nil, fmt.Errorf("%w: %d bytes would leave a %d-byte tail in a %d-byte ring; use at most %d or exactly %d",
+		return nil, errorf("%w: %d bytes would leave a %d-byte tail in a %d-byte ring; use at most %d or exactly %d",
 			ErrFrameTooLarge, n, rest, w.size, w.size-2*layout.FrameHeaderSize, w.size-layout.FrameHeaderSize)
 	}
 
@@ -274,7 +283,7 @@ func (w *Writer) Reserve(n int) ([]byte, error) {
 		// free bytes can never reach need, so waiting would only end in
 		// ErrBufferFull. Frames over half the ring meet this after a
 		// smaller frame.
-		return nil, fmt.Errorf("%w: %d bytes cannot be placed at offset %d of a %d-byte ring (the %d bytes skipped to wrap plus the frame exceed the ring)",
+		return nil, errorf("%w: %d bytes cannot be placed at offset %d of a %d-byte ring (the %d bytes skipped to wrap plus the frame exceed the ring)",
 			ErrFrameTooLarge, n, pos, w.size, toEnd)
 	}
 	if w.freeBytes < need {
@@ -322,7 +331,7 @@ func (w *Writer) Commit() error {
 	w.oieb.PayloadWritePos.Store(w.writePos)
 	w.oieb.PayloadWrittenCount.Store(w.writtenCount)
 	if err := w.notifier.PostData(); err != nil {
-		return fmt.Errorf("zerobuffer: post data: %w", err)
+		return errorf("zerobuffer: post data: %w", err)
 	}
 	return nil
 }
@@ -392,12 +401,12 @@ func (w *Writer) waitSpace(need uint64) error {
 			if err := w.checkReader(); err != nil {
 				return err
 			}
-			return fmt.Errorf("%w: %d bytes needed, %d free after %v", ErrBufferFull, need,
+			return errorf("%w: %d bytes needed, %d free after %v", ErrBufferFull, need,
 				w.free(), w.opts.writeTimeout)
 		}
 		ok, err := w.notifier.WaitSpace(w.spaceReady, min(left, w.opts.liveness))
 		if err != nil {
-			return fmt.Errorf("zerobuffer: wait for space: %w", err)
+			return errorf("zerobuffer: wait for space: %w", err)
 		}
 		if free := w.free(); free >= need {
 			w.freeBytes = free
@@ -414,7 +423,7 @@ func (w *Writer) waitSpace(need uint64) error {
 func (w *Writer) checkReader() error {
 	pid := w.oieb.ReaderPID.Load()
 	if pid == 0 || !w.reader.Alive(pid) {
-		return fmt.Errorf("%w: PID %d", ErrReaderDead, pid)
+		return errorf("%w: PID %d", ErrReaderDead, pid)
 	}
 	return nil
 }

@@ -237,8 +237,8 @@ func inspectBuffer(name string, verbose bool) *inspectReport {
 	rep := &inspectReport{
 		BufferName:  name,
 		Time:        time.Now().UTC().Format(time.RFC3339Nano),
-		SegmentPath: shm.Path(name),
-		LockPath:    ring.LockDir + "/" + name + ".lock",
+		SegmentPath: ring.BufferFiles(name).Segment,
+		LockPath:    ring.BufferFiles(name).Lock,
 		Errors:      []string{},
 	}
 	// A name with '/' or ".." would make the paths point elsewhere.

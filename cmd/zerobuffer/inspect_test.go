@@ -188,7 +188,7 @@ func TestInspectLive(t *testing.T) {
 		}
 	}
 	before := segmentBytes(t, name)
-	s := r.OIEB().Snapshot()
+	s := r.Snapshot()
 	pid := uint64(os.Getpid())
 
 	code, out, errOut := runInspectArgs(name, "-v")

@@ -17,6 +17,8 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/bench"
 	"go.uber.org/goleak"
+
+	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
 // cliEnv makes the test binary behave as the zerobuffer command: the end
@@ -54,14 +56,7 @@ func uniqueName(t *testing.T) string {
 	return name
 }
 
-func bufferFiles(name string) []string {
-	return []string{
-		"/dev/shm/" + name,
-		"/dev/shm/sem.sem-w-" + name,
-		"/dev/shm/sem.sem-r-" + name,
-		"/tmp/zerobuffer/" + name + ".lock",
-	}
-}
+func bufferFiles(name string) []string { return ring.BufferFiles(name).All() }
 
 func checkNoBufferFiles(t *testing.T, name string) {
 	t.Helper()

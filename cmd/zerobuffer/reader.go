@@ -152,10 +152,10 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 		return res.report(stdout, o.jsonOut)
 	}
 	defer r.Close()
-	res.Notifier = notifierName(r.OIEB().Reserved[0].Load())
+	res.Notifier = r.NotifierName()
 	res.PayloadSize = r.PayloadSize()
 	vlog("created %s: ring %d bytes, metadata block %d bytes, notifier %s",
-		o.name, r.PayloadSize(), r.OIEB().MetadataSize.Load(), res.Notifier)
+		o.name, r.PayloadSize(), r.MetadataSize(), res.Notifier)
 	fmt.Fprintln(stdout, "READY")
 	cli.Flush(stdout)
 

@@ -173,7 +173,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 		return res.report(stdout, o.jsonOut)
 	}
 	defer out.Close()
-	outNotifier := notifierName(out.OIEB().Reserved[0].Load())
+	outNotifier := out.NotifierName()
 	vlog("connected to output %s: ring %d bytes, notifier %s", o.out, out.PayloadSize(), outNotifier)
 
 	opts, _ := notifierOption(o.notifier)
@@ -186,7 +186,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	}
 	defer in.Close()
 	res.PayloadSize = in.PayloadSize()
-	res.Notifier = notifierName(in.OIEB().Reserved[0].Load())
+	res.Notifier = in.NotifierName()
 	if outNotifier != res.Notifier {
 		res.Notifier += "/" + outNotifier
 	}

@@ -176,7 +176,7 @@ func runWriter(args []string, stdout, stderr io.Writer) int {
 		return res.report(stdout, o.jsonOut)
 	}
 	defer w.Close()
-	res.Notifier = notifierName(w.OIEB().Reserved[0].Load())
+	res.Notifier = w.NotifierName()
 	res.PayloadSize = w.PayloadSize()
 	vlog("connected to %s: ring %d bytes, notifier %s", o.name, w.PayloadSize(), res.Notifier)
 

@@ -121,7 +121,9 @@ func (s *suite) newEnv(t *testing.T, w uint64) *env {
 	t.Helper()
 	n, err := notify.New(s.name)
 	require.NoError(t, err)
-	e := &env{name: fmt.Sprintf("%s%d", prefix, counter.Add(1)), reader: n}
+	// The name ends in "-b", so that a glob for one buffer's files never
+	// matches another's ("…-1-b" is not a prefix of "…-11-b").
+	e := &env{name: fmt.Sprintf("%s%d-b", prefix, counter.Add(1)), reader: n}
 	e.seg, err = shm.Create(e.name, layout.OIEBSize+window*slot, 0o600)
 	require.NoError(t, err)
 	e.o, err = layout.View(e.seg.Data)
@@ -166,7 +168,7 @@ func openWriter(name string) (*side, error) {
 			if err = n.Open(name, o); err == nil {
 				return &side{seg: seg, o: o, n: n, payload: seg.Data[layout.OIEBSize:]}, nil
 			}
-			err = fmt.Errorf("Open: %w", err)
+			err = fmt.Errorf("open: %w", err)
 		}
 	}
 	_ = seg.Close()
