@@ -84,6 +84,9 @@ var notifierFloors = struct {
 	"yield":   FloorSpin,
 	"backoff": FloorSpin,
 	"hybrid":  FloorSpin,
+	// It spins while events come close together, as in a ping-pong at
+	// full speed, and sleeps on the futex only when they are far apart.
+	"adaptive": FloorSpin,
 }}
 
 // SetFloor says which floor the notifier registered as name is compared

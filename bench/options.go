@@ -31,10 +31,10 @@ Stages, in this order:
             other process echoes), per frame size and notifier: min, p50,
             p90, p99, p99.9, max (HDR histogram), and p50 and p99 over the
             floor of the notifier's mechanism (spin floor for spin, yield,
-            backoff and hybrid; futex floor for futex and semaphore; the
-            semaphore also over the semaphore floor), the floor measured
-            again in rounds alternating with the ring's; no verdict when
-            the two ran with different placements
+            backoff, hybrid and adaptive; futex floor for futex and
+            semaphore; the semaphore also over the semaphore floor), the
+            floor measured again in rounds alternating with the ring's; no
+            verdict when the two ran with different placements
   stream    a writer process streaming into a reader process, per frame
             size and notifier: frames/s, GB/s, ratio to memcpy of the same
             size, CPU seconds per million frames on each side
@@ -82,7 +82,7 @@ Sizes take K/KiB and M/MiB suffixes; durations are Go's (500ms, 2s).
 
 Tables go to stdout, progress to stderr (a bar on a terminal, else a line
 per step). Goals are printed next to the figures as PASS or MISS and by
-how much: ring p50 ÷ floor p50 ≤ 1.5 (spin family, hybrid) and ≤ 1.2
+how much: ring p50 ÷ floor p50 ≤ 1.5 (spin family, hybrid, adaptive) and ≤ 1.2
 (futex, semaphore); 64 B streaming ≥ 10 M frames/s (spin, hybrid) and
 ≥ 5 M/s (semaphore); 3.1 MB streaming ≥ 0.8 × memcpy; relay p50 ≤ 1.3 ×
 its floor at every rate. They never change the exit status.

@@ -129,7 +129,7 @@ func TestEvaluateGoalsTargets(t *testing.T) {
 
 func TestFloorOf(t *testing.T) {
 	for n, want := range map[string]Floor{"semaphore": FloorFutex, "futex": FloorFutex, "hybrid": FloorSpin, "spin": FloorSpin,
-		"yield": FloorSpin, "backoff": FloorSpin} {
+		"yield": FloorSpin, "backoff": FloorSpin, "adaptive": FloorSpin} {
 		got, ok := FloorOf(n)
 		assert.True(t, ok, n)
 		assert.Equal(t, want, got, n)

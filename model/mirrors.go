@@ -30,19 +30,19 @@ const (
 	fnSemWaitSpace     = "sync/semaphore.(*Notifier).WaitSpace"
 	fnSemPostSpace     = "sync/semaphore.(*Notifier).PostSpace"
 	fnSemWriterWaiting = "sync/semaphore.(*Notifier).WriterWaiting"
-	fnSemPost          = "sync/semaphore.(*Sem).Post"
+	fnSemPost          = "sync/semaphore.(*Sem).post" // Post is post without counters
 	fnSemTryTake       = "sync/semaphore.tryTake"
 	fnSemSpinTake      = "sync/semaphore.(*Sem).spinTake"
 	fnSemWaitSlow      = "sync/semaphore.(*Sem).waitSlow"
 	fnSemDrain         = "sync/semaphore.(*Sem).Drain"
 
-	fnFutexWait          = "sync/futex.(*Notifier).wait"
+	fnFutexWait          = "sync/futex.(*Notifier).block" // wait looks once, then block spins and sleeps
 	fnFutexPost          = "sync/futex.(*Notifier).post"
 	fnFutexWriterWaiting = "sync/futex.(*Notifier).WriterWaiting"
 	fnPauseUntil         = "internal/pause.Until"
 
 	fnSpinWait = "sync/spin.(*Notifier).wait"
-	fnSpinPost = "sync/spin.(*Notifier).check"
+	fnSpinPost = "sync/spin.(*Notifier).post"
 
 	fnPeerRead    = "ring/testdata/zbpeer.c:run_reader"
 	fnPeerFreeAdd = "ring/testdata/zbpeer.c:free_bytes_add"

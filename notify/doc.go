@@ -32,8 +32,16 @@
 //
 // This module's own strategies register exactly so: sync/semaphore
 // ("semaphore", kind 0, the v1 protocol's and the default), sync/futex
-// ("futex" 1, "hybrid" 2) and sync/spin ("spin" 3, "yield" 4, "backoff" 5).
-// See Kind for the ranges of numbers.
+// ("futex" 1, "hybrid" 2, "adaptive" 6) and sync/spin ("spin" 3, "yield"
+// 4, "backoff" 5). See Kind for the ranges of numbers.
+//
+// # Counting
+//
+// A strategy may also implement StatsReporter: its waits and posts then
+// show in the ring's Stats (ring.Reader.Stats, ring.Writer.Stats) beside
+// the ring's own counts — how many waits slept, how many posts made a
+// system call — which is what explains a latency or CPU figure. All of
+// this module's strategies do.
 //
 // # Checking a strategy
 //

@@ -11,7 +11,7 @@ import (
 // writer which strategy to adopt. Kinds are assigned, not counted:
 //
 //	0          POSIX semaphores, the v1 protocol's own (the word 0)
-//	1–127      this module's notifiers (1–5 assigned, the rest kept for it)
+//	1–127      this module's notifiers (1–6 assigned, the rest kept for it)
 //	128–254    notifiers defined outside this module
 //	255        never assigned (kept for a future word format)
 //
@@ -80,6 +80,7 @@ var moduleKinds = [...]struct {
 	{3, "spin", modulePath + "sync/spin"},
 	{4, "yield", modulePath + "sync/spin"},
 	{5, "backoff", modulePath + "sync/spin"},
+	{6, "adaptive", modulePath + "sync/futex"},
 }
 
 const modulePath = "github.com/zerobuffer/zerobuffer-go/"

@@ -146,6 +146,7 @@ func TestFromWord(t *testing.T) {
 		{0, `the semaphore notifier (kind 0) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/semaphore"`},
 		{Kind(2).Word(50), `the hybrid notifier (kind 2) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/futex"`},
 		{Kind(5).Word(1000), `the backoff notifier (kind 5) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/spin"`},
+		{Kind(6).Word(50), `the adaptive notifier (kind 6) needs import _ "github.com/zerobuffer/zerobuffer-go/sync/futex"`},
 		{Kind(202).Word(0), "notifier kind 202, defined outside this module, is not registered"},
 		{Kind(99).Word(0), "notifier kind 99 is not one this version of github.com/zerobuffer/zerobuffer-go knows"},
 	} {

@@ -45,6 +45,8 @@ type Reader struct {
 	knownWritten uint64 // the written count last loaded from the OIEB
 	unpublished  uint64 // bytes released but not yet added to the OIEB
 	releases     uint64 // frames released so far
+	frames       uint64 // frames read, for Stats
+	spaceBatches uint64 // flushes that returned space, for Stats
 	flushAt      uint64 // publish released space once this much is pending
 
 	// Frames handed out but not released yet, plus wasted tails waiting for
@@ -222,6 +224,22 @@ func (r *Reader) Available() bool {
 	return r.dataReady()
 }
 
+// Stats returns the reader's counters (see notify.Stats): the frames it
+// read and the batches of released space it returned, with its notifier's
+// counts of the waits for data and the posts of space when the notifier
+// keeps them (notify.StatsReporter; all of this module's do). Like the
+// Reader's other methods it is for the goroutine that reads, or for after
+// that goroutine stopped; it may be called after Close, and never
+// allocates.
+func (r *Reader) Stats() notify.Stats {
+	var s notify.Stats
+	if sr, ok := r.notifier.(notify.StatsReporter); ok {
+		s = sr.Stats()
+	}
+	s.Frames, s.SpaceBatches = r.frames, r.spaceBatches
+	return s
+}
+
 // Close marks the reader gone and removes the segment, the notifier's
 // resources and the lock file. Frames still held become invalid: their
 // bytes are unmapped. Close is idempotent.
@@ -375,6 +393,7 @@ func (r *Reader) takeFrame() (Frame, error) {
 		r.readPos = 0
 	}
 	r.readCount++
+	r.frames++
 	r.expectedSeq = h.SequenceNumber + 1
 
 	slot := r.pendTail
@@ -474,6 +493,7 @@ func (r *Reader) flush() error {
 	}
 	r.oieb.PayloadFreeBytes.Add(r.unpublished)
 	r.unpublished = 0
+	r.spaceBatches++
 	if err := r.notifier.PostSpace(); err != nil {
 		return errorf("zerobuffer: post space: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestEveryKindIsRegisteredInThisTestBinary(t *testing.T) {
-	assert.Equal(t, []string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"}, NotifierNames())
+	assert.Equal(t, []string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff", "adaptive"}, NotifierNames())
 	for _, name := range NotifierNames() {
 		n, err := NewNotifier(name)
 		require.NoError(t, err)

@@ -303,7 +303,7 @@ func waitBlocked(o *layout.OIEB, name string, full func() bool) error {
 		}
 		defer s.Close()
 		return waitUntil("the writer to block", func() bool { return full() && s.Waiters() > 0 })
-	case "futex", "hybrid":
+	case "futex", "hybrid", "adaptive":
 		return waitUntil("the writer to block", func() bool { return full() && o.NotifierWord32(3).Load() > 0 })
 	}
 	if err := waitUntil("the ring to fill", full); err != nil {

@@ -41,6 +41,7 @@ type Writer struct {
 	resWasted  uint64 // tail skipped to reach resPos
 	resMarkers uint64 // 1 when a wrap marker was written
 
+	frames     uint64 // frames committed, for Stats
 	needSpace  uint64
 	spaceReady func() bool
 	closed     bool
@@ -167,6 +168,21 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	return w.teardown()
+}
+
+// Stats returns the writer's counters (see notify.Stats): the frames it
+// committed, with its notifier's counts of the waits for space and the
+// posts of data when the notifier keeps them (notify.StatsReporter; all of
+// this module's do). Like the Writer's other methods it is for the
+// goroutine that writes, or for after that goroutine stopped; it may be
+// called after Close, and never allocates.
+func (w *Writer) Stats() notify.Stats {
+	var s notify.Stats
+	if sr, ok := w.notifier.(notify.StatsReporter); ok {
+		s = sr.Stats()
+	}
+	s.Frames, s.SpaceBatches = w.frames, 0
+	return s
 }
 
 // Name is the buffer's name.
@@ -304,6 +320,7 @@ func (w *Writer) Commit() error {
 	w.writePos = w.resPos + w.resSpan
 	w.writtenCount += w.resMarkers + 1
 	w.seq++
+	w.frames++
 	if w.track != nil {
 		w.track.wrote()
 	}

@@ -34,5 +34,5 @@ func TestChurn(t *testing.T) { stress.Churn(t, stress.Options{}) }
 // TestEveryNotifierLinked guards the thin callers above: they cover the
 // notifiers of this module only if all of them are registered here.
 func TestEveryNotifierLinked(t *testing.T) {
-	assert.Subset(t, ring.NotifierNames(), []string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff"})
+	assert.Subset(t, ring.NotifierNames(), []string{"semaphore", "futex", "hybrid", "spin", "yield", "backoff", "adaptive"})
 }

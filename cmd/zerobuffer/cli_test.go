@@ -136,8 +136,8 @@ func TestBenchCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	if n := len(ring.NotifierNames()); n != 6 {
-		t.Errorf("%d notifiers linked in, want the 6 built-in ones: %q", n, ring.NotifierNames())
+	if n := len(ring.NotifierNames()); n != 7 {
+		t.Errorf("%d notifiers linked in, want the 7 built-in ones: %q", n, ring.NotifierNames())
 	}
 	for _, n := range ring.NotifierNames() {
 		if !strings.Contains(out.String(), "\n"+n+" ") {

@@ -115,6 +115,9 @@ func TestEndToEndMetadata(t *testing.T) {
 		if !strings.Contains(r.stderr.String(), "metadata") {
 			t.Errorf("reader -v did not print the metadata: %s", r.stderr.String())
 		}
+		if !strings.Contains(r.stderr.String(), "stats: 10 frames; ") {
+			t.Errorf("reader -v did not print its counters: %s", r.stderr.String())
+		}
 	})
 	t.Run("file", func(t *testing.T) {
 		name := uniqueName(t)
@@ -328,6 +331,14 @@ func TestEndToEndNotifiers(t *testing.T) {
 			}
 			if rr.Frames != frames || rr.VerificationErrors != 0 {
 				t.Errorf("reader: %d frames, %d verification errors", rr.Frames, rr.VerificationErrors)
+			}
+			// The counters travel in --json-output: every notifier of
+			// the module counts its waits (each frame is one at least).
+			if rr.Stats == nil || rr.Stats.Frames != frames || rr.Stats.Waits < frames {
+				t.Errorf("reader stats %+v, want %d frames and as many waits", rr.Stats, frames)
+			}
+			if wr.Stats == nil || wr.Stats.Frames != frames || wr.Stats.Wakes+wr.Stats.WakesSkipped != frames {
+				t.Errorf("writer stats %+v, want %d frames, each posted", wr.Stats, frames)
 			}
 		})
 	}

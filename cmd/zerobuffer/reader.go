@@ -31,10 +31,12 @@ Options:
       --check-pattern      the same as --verify sequential
       --seed N             seed of the random pattern (default 0, meaning 1)
       --checksum           report a CRC-32 of all payload bytes read
-      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff
-                           (default semaphore); recorded in the buffer
+      --notifier NAME      semaphore, futex, hybrid, spin, yield, backoff or
+                           adaptive (default semaphore); recorded in the buffer
       --json-output        print one JSON object with the results
-  -v, --verbose            details, and the metadata received, on stderr
+  -v, --verbose            details, the metadata received, and the counters
+                           of the reader's waits and posts, on stderr (the
+                           counters are also in --json-output, as "stats")
   -h, --help               this text
   --create, --validate     accepted for compatibility: the reader always
                            creates the buffer and always checks sequence numbers
@@ -194,6 +196,9 @@ func runReader(args []string, stdout, stderr io.Writer) int {
 	if err := r.Close(); err != nil {
 		res.addError("close: %v", err)
 	}
+	stats := r.Stats()
+	res.Stats = &stats
+	vlog("%s", statsLine(stats))
 	res.finish(elapsed, checker.crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
 }

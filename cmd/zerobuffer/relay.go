@@ -41,11 +41,13 @@ Options:
                            OUT (default 5000)
       --log-interval SECS  progress line on stderr every SECS seconds (default 0: none)
       --checksum           report a CRC-32 of all payload bytes written to OUT
-      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff:
+      --notifier NAME      semaphore, futex, hybrid, spin, yield, backoff or adaptive:
                            IN's notifier (default semaphore), and
                            OUT's (default: adopt OUT's reader's)
       --json-output        print one JSON object with the results
-  -v, --verbose            details on stderr
+  -v, --verbose            details, and the counters of both sides, on stderr
+                           (also in --json-output: "stats" for IN's reader,
+                           "output_stats" for OUT's writer)
   -h, --help               this text
 
 Exit status: 0 when every frame was relayed, 2 on any error.
@@ -254,6 +256,10 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	if err := in.Close(); err != nil {
 		res.addError("close %s: %v", o.in, err)
 	}
+	inStats, outStats := in.Stats(), out.Stats()
+	res.Stats, res.OutputStats = &inStats, &outStats
+	vlog("input %s", statsLine(inStats))
+	vlog("output %s", statsLine(outStats))
 	res.finish(elapsed, crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
 }

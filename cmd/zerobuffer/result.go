@@ -9,6 +9,7 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/internal/cli"
 	"github.com/zerobuffer/zerobuffer-go/internal/pattern"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // maxErrorMessages caps the messages kept in a result; error_count still
@@ -50,6 +51,12 @@ type result struct {
 	Checksum           string `json:"checksum,omitempty"` // CRC-32 (IEEE) of all payload bytes, 8 hex digits
 	ChecksumAlgorithm  string `json:"checksum_algorithm,omitempty"`
 	Notifier           string `json:"notifier"`
+
+	// Stats are the counters of the reader's or the writer's side (the
+	// relay's input reader); OutputStats those of the relay's output
+	// writer. See notify.Stats for what each counts.
+	Stats       *notify.Stats `json:"stats,omitempty"`
+	OutputStats *notify.Stats `json:"output_stats,omitempty"`
 
 	ErrorCount int      `json:"error_count"`
 	Errors     []string `json:"errors"`
@@ -160,4 +167,14 @@ func (r *result) summary() string {
 		b.WriteString("  OK\n")
 	}
 	return b.String()
+}
+
+// statsLine is one side's counters as -v prints them: the frames, how the
+// waits ended, what they cost in system calls and spins, and the posts'
+// wake system calls made and skipped.
+func statsLine(s notify.Stats) string {
+	return fmt.Sprintf("stats: %d frames; %d waits: %d at once, %d spun, %d slept, %d polls, %d timeouts; "+
+		"%d sleeps, %d spurious wake-ups, %d spin iterations; %d wakes, %d wakes skipped; %d space batches",
+		s.Frames, s.Waits, s.WaitsAtOnce, s.WaitsSpun, s.WaitsSlept, s.Polls, s.Timeouts,
+		s.Sleeps, s.Spurious, s.SpinIterations, s.Wakes, s.WakesSkipped, s.SpaceBatches)
 }

@@ -31,11 +31,13 @@ Options:
       --delay-ms MS        pause after each batch of frames (default 0)
       --batch-size COUNT   frames per batch (default 1)
       --timeout-ms MS      how long one write waits for room (default 5000)
-      --notifier NAME      semaphore, futex, hybrid, spin, yield or backoff
-                           (default: adopt the one the reader recorded)
+      --notifier NAME      semaphore, futex, hybrid, spin, yield, backoff or
+                           adaptive (default: adopt the one the reader recorded)
       --checksum           report a CRC-32 of all payload bytes written
       --json-output        print one JSON object with the results
-  -v, --verbose            progress on stderr
+  -v, --verbose            progress, and the counters of the writer's waits
+                           and posts, on stderr (the counters are also in
+                           --json-output, as "stats")
   -h, --help               this text
 
 Frames are filled in place in the shared memory (Reserve/Commit).
@@ -223,6 +225,9 @@ func runWriter(args []string, stdout, stderr io.Writer) int {
 		res.addError("close: %v", err)
 	}
 	vlog("wrote %d frames", res.Frames)
+	stats := w.Stats()
+	res.Stats = &stats
+	vlog("%s", statsLine(stats))
 	res.finish(elapsed, pw.crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
 }

@@ -16,22 +16,28 @@ const clockEvery = 64
 
 // Until polls ready, pausing between polls, until it holds (true) or budget
 // has passed (false). start is when the caller's wait began; a zero start
-// is taken as now.
-func Until(ready func() bool, start time.Time, budget time.Duration) bool {
+// is taken as now. Each call of ready adds one to *polls, so that callers
+// can count the spin iterations a wait made.
+func Until(ready func() bool, start time.Time, budget time.Duration, polls *uint64) bool {
 	if budget <= 0 {
+		*polls++
 		return ready()
 	}
 	if start.IsZero() {
 		start = time.Now()
 	}
+	n := uint64(0)
 	for {
 		for range clockEvery {
+			n++
 			if ready() {
+				*polls += n
 				return true
 			}
 			Pause(1)
 		}
 		if time.Since(start) >= budget {
+			*polls += n + 1
 			return ready()
 		}
 	}

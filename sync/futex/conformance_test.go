@@ -14,9 +14,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// Both futex strategies keep the Notifier contract.
+// The futex strategies keep the Notifier contract.
 func TestConformance(t *testing.T) {
-	for _, name := range []string{"futex", "hybrid"} {
+	for _, name := range []string{"futex", "hybrid", "adaptive"} {
 		t.Run(name, func(t *testing.T) { notifytest.Run(t, name, notifytest.ReportsWriterWaiting()) })
 	}
 }

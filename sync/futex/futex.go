@@ -56,6 +56,33 @@
 // expires while the peer is still producing, so the waiter sleeps, the
 // poster pays a FUTEX_WAKE, and the two fall into lock-step sleeping; the
 // default budget is 50 µs.
+//
+// # Adaptive
+//
+// NewAdaptive chooses the budget per wait from the gaps between the
+// events it has consumed, as adaptive mutexes choose their spin count
+// from past spins. It keeps an exponentially weighted moving average of
+// the gaps (each gap moves it by 1/8; a gap counts as at most twice the
+// largest budget; events found at the first look are counted, not timed,
+// and the next timed event's gap is spread over them). While the mean
+// gap is within the largest budget (default 50 µs, like the hybrid's), a
+// wait that misses its first look spins for twice the mean gap, at least
+// MinAdaptiveSpin (10 µs, about what a sleep and its wake-up cost) and at
+// most the largest budget, then sleeps on the futex; beyond, it sleeps at
+// once, as New does, except that one wait in 64 of those spins the
+// largest budget, so that a mean inflated by the sleepers' own wake-up
+// latency can come down. Busy peers so meet the hybrid's behaviour
+// (spin, no system call), and peers whose events are further apart than
+// the largest budget on average meet the futex's (no CPU spent spinning
+// for a frame that is far off).
+//
+// # Counters
+//
+// Each Notifier counts its waits and posts in plain fields (notify.Stats,
+// through Stats): the waits that found the condition at once, spun, or
+// slept; the FUTEX_WAIT calls and the wake-ups that found the condition
+// still false; the polls spun; the FUTEX_WAKE calls made, and the posts
+// that made none because the peer's sleeper flag was down.
 package futex
 
 import (
@@ -101,16 +128,19 @@ type direction struct {
 }
 
 // Notifier waits on futex words in the OIEB. It is a notify.Notifier,
-// registered as "futex" (New, kind 1) and "hybrid" (NewHybrid, kind 2). A
+// registered as "futex" (New, kind 1), "hybrid" (NewHybrid, kind 2) and
+// "adaptive" (NewAdaptive, kind 6), and a notify.StatsReporter. A
 // Notifier serves one side of one buffer and is used by one goroutine at a
-// time.
+// time; its counters (Stats, Wakes) are read from that goroutine or after
+// it stopped.
 type Notifier struct {
 	kind   notify.Kind
-	spin   time.Duration
+	spin   time.Duration // hybrid: the budget; adaptive: the largest budget
 	data   direction
 	space  direction
 	writer bool // attached with Open
-	wakes  atomic.Uint64
+	stats  notify.Stats
+	gaps   gapEstimator // adaptive only
 }
 
 // New returns a futex notifier that sleeps as soon as its condition is
@@ -141,22 +171,30 @@ func FromWord(word uint64) (*Notifier, bool) {
 		return New(), param == 0
 	case HybridKind:
 		return NewHybrid(time.Duration(param) * time.Microsecond), param != 0
+	case AdaptiveKind:
+		return NewAdaptive(time.Duration(param) * time.Microsecond), param != 0
 	}
 	return nil, false
 }
 
-// Word is what the reader records: the kind, and the hybrid's budget in
-// microseconds.
+// Word is what the reader records: the kind, and the hybrid's budget (the
+// adaptive's largest budget) in microseconds.
 func (n *Notifier) Word() uint64 {
 	return n.kind.Word(uint32(n.spin / time.Microsecond))
 }
 
-// Spin is the hybrid's polling budget (0 for New).
+// Spin is the hybrid's polling budget, the adaptive's largest one (0 for
+// New).
 func (n *Notifier) Spin() time.Duration { return n.spin }
 
-// Wakes counts the FUTEX_WAKE calls this notifier made: posts that found
-// the peer asleep.
-func (n *Notifier) Wakes() uint64 { return n.wakes.Load() }
+// Wakes counts the FUTEX_WAKE calls this notifier's posts made: posts that
+// found the peer asleep (Stats().Wakes).
+func (n *Notifier) Wakes() uint64 { return n.stats.Wakes }
+
+// Stats returns the counters of this side's waits and posts (see
+// notify.Stats): every field but Frames and SpaceBatches, which are the
+// ring's.
+func (n *Notifier) Stats() notify.Stats { return n.stats }
 
 func (n *Notifier) attach(o *layout.OIEB) error {
 	if o == nil {
@@ -203,10 +241,11 @@ func (n *Notifier) post(d *direction) error {
 		return ErrClosed
 	}
 	if d.sleeper.Load() == 0 || d.sleeper.Swap(0) == 0 {
+		n.stats.WakesSkipped++
 		return nil
 	}
 	d.seq.Add(1)
-	n.wakes.Add(1)
+	n.stats.Wakes++
 	_, err := ifutex.Wake(seqAddr(d.seq), 1)
 	return err
 }
@@ -217,45 +256,82 @@ func (n *Notifier) wait(d *direction, ready func() bool, timeout time.Duration) 
 	if d.seq == nil {
 		return false, ErrClosed
 	}
+	n.stats.Waits++
 	if ready() {
+		n.stats.WaitsAtOnce++
+		if n.kind == AdaptiveKind {
+			n.gaps.atOnce()
+		}
 		return true, nil
 	}
 	if timeout == 0 {
+		n.stats.Polls++
 		return false, nil
 	}
-	closes := d.closes.Load()
 	start := time.Now()
-	if n.spin > 0 && pause.Until(ready, start, min(n.spin, timeout)) {
-		return true, nil
+	budget := n.spin
+	if n.kind == AdaptiveKind {
+		budget = n.gaps.budget(n.spin)
+	}
+	polls := n.stats.SpinIterations
+	ok, slept, err := n.block(d, ready, start, min(budget, timeout), timeout)
+	if slept {
+		n.stats.WaitsSlept++
+	} else {
+		n.stats.WaitsSpun++
+	}
+	if !ok && err == nil {
+		n.stats.Timeouts++
+	}
+	if ok && n.kind == AdaptiveKind {
+		at := start
+		if slept || n.stats.SpinIterations-polls > quickPolls {
+			at = time.Now()
+		}
+		n.gaps.event(at, n.spin)
+	}
+	return ok, err
+}
+
+// block polls ready for budget, then sleeps on d's sequence until ready
+// holds, timeout (counted from start) passes, or the poster closes. It
+// reports whether it slept.
+func (n *Notifier) block(d *direction, ready func() bool, start time.Time, budget, timeout time.Duration) (ok, slept bool, err error) {
+	closes := d.closes.Load()
+	if budget > 0 && pause.Until(ready, start, budget, &n.stats.SpinIterations) {
+		return true, false, nil
 	}
 	for {
 		left := timeout - time.Since(start)
 		if left <= 0 {
-			return ready(), nil
+			return ready(), slept, nil
 		}
 		// The sequence first, then the flag: see "Why no wake-up is lost".
 		seq := d.seq.Load()
 		d.sleeper.Store(1)
 		if ready() {
 			d.sleeper.Store(0)
-			return true, nil
+			return true, slept, nil
 		}
+		slept = true
+		n.stats.Sleeps++
 		err := ifutex.Wait(seqAddr(d.seq), seq, left)
 		d.sleeper.Store(0) // a poster that took it already woke us
 		if ready() {
-			return true, nil
+			return true, true, nil
 		}
 		switch err {
 		case nil, unix.EAGAIN, unix.EINTR:
 			// Woken, the sequence moved, or a signal: sleep again
 			// unless the poster closed.
 			if d.closes.Load() != closes {
-				return false, nil
+				return false, true, nil
 			}
+			n.stats.Spurious++
 		case unix.ETIMEDOUT:
-			return false, nil
+			return false, true, nil
 		default:
-			return false, err
+			return false, true, err
 		}
 	}
 }

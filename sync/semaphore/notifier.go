@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zerobuffer/zerobuffer-go/layout"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // DataName is the semaphore the writer posts once per committed frame and
@@ -40,7 +41,8 @@ func WithSpin(d time.Duration) Option {
 // (kind 0).
 //
 // A Notifier serves one side of one buffer and is used by one goroutine at
-// a time.
+// a time; its counters (Stats) are read from that goroutine or after it
+// stopped.
 type Notifier struct {
 	data  *Sem // DataName: writer posts, reader waits
 	space *Sem // SpaceName: reader posts, writer waits
@@ -49,6 +51,7 @@ type Notifier struct {
 	// spaceTaken counts the space posts this (writer) side consumed: by
 	// waiting and by draining. See SpacePosts.
 	spaceTaken uint64
+	stats      notify.Stats
 }
 
 // New returns a Notifier that is not yet attached to a buffer; the ring
@@ -128,14 +131,24 @@ func (n *Notifier) WaitData(_ func() bool, timeout time.Duration) (bool, error) 
 	}
 	if n.held > 0 {
 		n.held--
+		n.stats.Waits++
+		n.stats.WaitsAtOnce++
 		return true, nil
 	}
 	if taken := n.data.Drain(0); taken > 0 {
 		n.held = taken - 1
+		n.stats.Waits++
+		n.stats.WaitsAtOnce++
 		return true, nil
 	}
-	return n.data.Wait(timeout)
+	return n.data.wait(timeout, &n.stats)
 }
+
+// Stats returns the counters of this side's waits and posts (see
+// notify.Stats). A data wait served from the tokens an earlier wait
+// drained counts as found at once; a space post skipped because a token
+// is still there counts as a skipped wake.
+func (n *Notifier) Stats() notify.Stats { return n.stats }
 
 // PostData signals one committed frame.
 //
@@ -155,7 +168,7 @@ func (n *Notifier) PostData() error {
 	if n.space.Value() > drainAbove {
 		n.spaceTaken += uint64(n.space.Drain(drainAbove))
 	}
-	return n.data.Post()
+	return n.data.post(&n.stats)
 }
 
 // SpacePosts is the number of posts the space semaphore has had since this
@@ -180,7 +193,7 @@ func (n *Notifier) WaitSpace(_ func() bool, timeout time.Duration) (bool, error)
 	if n.space == nil {
 		return false, ErrClosed
 	}
-	ok, err := n.space.Wait(timeout)
+	ok, err := n.space.wait(timeout, &n.stats)
 	if ok {
 		n.spaceTaken++
 	}
@@ -201,9 +214,10 @@ func (n *Notifier) PostSpace() error {
 		return ErrClosed
 	}
 	if n.space.Value() != 0 {
+		n.stats.WakesSkipped++
 		return nil
 	}
-	return n.space.Post()
+	return n.space.post(&n.stats)
 }
 
 // WriterWaiting reports whether a writer is registered as a waiter on the

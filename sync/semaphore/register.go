@@ -12,7 +12,10 @@ import (
 // recorded as the word 0.
 const Kind notify.Kind = 0
 
-var _ notify.Notifier = (*Notifier)(nil)
+var (
+	_ notify.Notifier      = (*Notifier)(nil)
+	_ notify.StatsReporter = (*Notifier)(nil)
+)
 
 // init registers the strategy "semaphore" (see notify.Register).
 func init() {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/futex"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 const (
@@ -260,6 +261,12 @@ func (s *Sem) SetSpin(d time.Duration) {
 // Post adds one to the value and wakes one sleeping waiter if there may be
 // one (glibc's __new_sem_post).
 func (s *Sem) Post() error {
+	var st notify.Stats
+	return s.post(&st)
+}
+
+// post is Post, counting in st a FUTEX_WAKE made or skipped.
+func (s *Sem) post(st *notify.Stats) error {
 	w := s.word
 	if w == nil {
 		return ErrClosed
@@ -277,8 +284,10 @@ func (s *Sem) Post() error {
 			if d>>32 == 0 {
 				// Nobody registered: a waiter that registers later
 				// sees the new value before it sleeps.
+				st.WakesSkipped++
 				return nil
 			}
+			st.Wakes++
 			if _, err := futex.Wake(s.value, 1); err != nil {
 				return fmt.Errorf("sem_post %s: %w", s.path, err)
 			}
@@ -320,21 +329,46 @@ func tryTake(w *atomic.Uint64) bool {
 // waits forever, timeout == 0 only tries. Errors mean a broken futex call,
 // never a timeout. Signals (EINTR) and spurious wake-ups are absorbed.
 func (s *Sem) Wait(timeout time.Duration) (bool, error) {
+	var st notify.Stats
+	return s.wait(timeout, &st)
+}
+
+// wait is Wait, counting in st (see notify.Stats): the wait, how it ended,
+// the polls spun, the FUTEX_WAITs made and the wake-ups that found no
+// token.
+func (s *Sem) wait(timeout time.Duration, st *notify.Stats) (bool, error) {
 	w := s.word
 	if w == nil {
 		return false, ErrClosed
 	}
+	st.Waits++
 	if tryTake(w) {
+		st.WaitsAtOnce++
 		return true, nil
 	}
 	if timeout == 0 {
+		st.Polls++
 		return false, nil
 	}
+	ok, slept, err := s.block(w, timeout, st)
+	if slept {
+		st.WaitsSlept++
+	} else {
+		st.WaitsSpun++
+	}
+	if !ok && err == nil && timeout > 0 {
+		st.Timeouts++
+	}
+	return ok, err
+}
+
+// block spins, then sleeps, for a token; it reports whether it slept.
+func (s *Sem) block(w *atomic.Uint64, timeout time.Duration, st *notify.Stats) (ok, slept bool, err error) {
 	var start time.Time // zero unless needed: time.Now costs a vDSO call
 	if s.spin > 0 {
 		start = time.Now()
-		if s.spinTake(w, start, s.spin, timeout) {
-			return true, nil
+		if s.spinTake(w, start, s.spin, timeout, st) {
+			return true, false, nil
 		}
 	}
 	if timeout > 0 {
@@ -343,10 +377,10 @@ func (s *Sem) Wait(timeout time.Duration) (bool, error) {
 		} else if time.Since(start) >= timeout {
 			// The spin used up the whole timeout: do not register
 			// only to deregister (and cost a poster a FUTEX_WAKE).
-			return tryTake(w), nil
+			return tryTake(w), false, nil
 		}
 	}
-	return s.waitSlow(w, start, timeout)
+	return s.waitSlow(w, start, timeout, st)
 }
 
 // spinCheck is how many polls of the word go between clock readings.
@@ -356,16 +390,18 @@ const spinCheck = 32
 // the caller's timeout) runs out. While the value is zero it only loads the
 // word, never writes it, so the spinner does not keep taking the cache line
 // away from the poster.
-func (s *Sem) spinTake(w *atomic.Uint64, start time.Time, spin, timeout time.Duration) bool {
+func (s *Sem) spinTake(w *atomic.Uint64, start time.Time, spin, timeout time.Duration, st *notify.Stats) bool {
 	if timeout > 0 && timeout < spin {
 		spin = timeout
 	}
 	for {
-		for range spinCheck {
+		for i := range spinCheck {
 			if uint32(w.Load()) != 0 && tryTake(w) {
+				st.SpinIterations += uint64(i + 1)
 				return true
 			}
 		}
+		st.SpinIterations += spinCheck
 		if time.Since(start) >= spin {
 			return false
 		}
@@ -375,39 +411,47 @@ func (s *Sem) spinTake(w *atomic.Uint64, start time.Time, spin, timeout time.Dur
 // waitSlow is glibc's __new_sem_wait_slow64: register as a waiter, then
 // alternate between sleeping on the value while it is zero and trying to
 // take a token and deregister in one CAS.
-func (s *Sem) waitSlow(w *atomic.Uint64, start time.Time, timeout time.Duration) (bool, error) {
+func (s *Sem) waitSlow(w *atomic.Uint64, start time.Time, timeout time.Duration, st *notify.Stats) (ok, slept bool, err error) {
 	// Register. From here on, a poster that increments the value sees a
 	// non-zero waiter count and issues FUTEX_WAKE; so if the value is
 	// still 0 when the kernel checks it in FUTEX_WAIT, the wake cannot be
 	// lost.
 	d := w.Add(waiterOne)
+	woken := false // back from a sleep: finding no token there is spurious
 	for {
 		if uint32(d) != 0 {
 			// Take a token and stop being a waiter at once.
 			if w.CompareAndSwap(d, d-1-waiterOne) {
-				return true, nil
+				return true, slept, nil
 			}
 			d = w.Load()
 			continue
+		}
+		if woken {
+			st.Spurious++
+			woken = false
 		}
 		rem := time.Duration(-1)
 		if timeout > 0 {
 			rem = timeout - time.Since(start)
 			if rem <= 0 {
 				w.Add(waiterDec) // deregister
-				return false, nil
+				return false, slept, nil
 			}
 		}
+		slept = true
+		st.Sleeps++
 		switch err := futex.Wait(s.value, 0, rem); err {
 		case nil, unix.EAGAIN, unix.EINTR:
 			// Woken, the value changed before we slept, or a signal
 			// (Go's preemption SIGURG): look again, with the time left.
+			woken = true
 		case unix.ETIMEDOUT:
 			w.Add(waiterDec)
-			return false, nil
+			return false, true, nil
 		default:
 			w.Add(waiterDec)
-			return false, fmt.Errorf("sem_wait %s: %w", s.path, err)
+			return false, true, fmt.Errorf("sem_wait %s: %w", s.path, err)
 		}
 		d = w.Load()
 	}

@@ -13,7 +13,10 @@ const (
 	BackoffKind notify.Kind = 5 // "backoff": NewBackoff, its MaxPark in µs as the parameter
 )
 
-var _ notify.Notifier = (*Notifier)(nil)
+var (
+	_ notify.Notifier      = (*Notifier)(nil)
+	_ notify.StatsReporter = (*Notifier)(nil)
+)
 
 // init registers the strategies "spin", "yield" and "backoff", so that a
 // writer can adopt them from its reader's record (see notify.Register).

@@ -54,7 +54,8 @@ var ErrClosed = errors.New("spin notifier: not attached")
 // Notifier polls. It is a notify.Notifier, registered as "spin" (NewBusy,
 // kind 3), "yield" (NewYield, kind 4) and "backoff" (NewBackoff, kind 5).
 // A Notifier serves one side of one buffer and is used by one goroutine at
-// a time.
+// a time; its counters (Stats) are read from that goroutine or after it
+// stopped.
 type Notifier struct {
 	kind     notify.Kind
 	spins    int
@@ -62,6 +63,7 @@ type Notifier struct {
 	minPark  time.Duration
 	maxPark  time.Duration
 	attached bool
+	stats    notify.Stats
 }
 
 // NewBusy returns the busy-spin strategy.
@@ -148,12 +150,18 @@ func (n *Notifier) attach() error {
 // Remove has nothing to remove.
 func (n *Notifier) Remove(string) error { return nil }
 
-// PostData does nothing: the ring's store of the written count is the
-// signal.
-func (n *Notifier) PostData() error { return n.check() }
+// PostData does nothing (it counts as a skipped wake): the ring's store
+// of the written count is the signal.
+func (n *Notifier) PostData() error { return n.post() }
 
-// PostSpace does nothing: the ring's add to the free bytes is the signal.
-func (n *Notifier) PostSpace() error { return n.check() }
+// PostSpace does nothing (it counts as a skipped wake): the ring's add to
+// the free bytes is the signal.
+func (n *Notifier) PostSpace() error { return n.post() }
+
+// Stats returns the counters of this side's waits and posts (see
+// notify.Stats). A spin notifier never wakes anyone: every post is a
+// skipped wake; its sleeps are the backoff's parks.
+func (n *Notifier) Stats() notify.Stats { return n.stats }
 
 // WaitData polls ready until it holds or timeout passes.
 func (n *Notifier) WaitData(ready func() bool, timeout time.Duration) (bool, error) {
@@ -175,10 +183,11 @@ func (n *Notifier) Close() error {
 	return nil
 }
 
-func (n *Notifier) check() error {
+func (n *Notifier) post() error {
 	if !n.attached {
 		return ErrClosed
 	}
+	n.stats.WakesSkipped++
 	return nil
 }
 
@@ -186,27 +195,42 @@ func (n *Notifier) wait(ready func() bool, timeout time.Duration) (bool, error) 
 	if !n.attached {
 		return false, ErrClosed
 	}
+	n.stats.Waits++
 	if ready() {
+		n.stats.WaitsAtOnce++
 		return true, nil
 	}
 	if timeout <= 0 {
+		n.stats.Polls++
 		return false, nil
 	}
 	start := time.Now()
+	sleeps := n.stats.Sleeps
+	var ok bool
 	switch n.kind {
 	case BusyKind:
-		return pause.Until(ready, start, timeout), nil
+		ok = pause.Until(ready, start, timeout, &n.stats.SpinIterations)
 	case YieldKind:
-		return n.yieldWait(ready, start, timeout, -1), nil
+		ok = n.yieldWait(ready, start, timeout, -1)
 	default:
-		return n.backoffWait(ready, start, timeout), nil
+		ok = n.backoffWait(ready, start, timeout)
 	}
+	if n.stats.Sleeps != sleeps {
+		n.stats.WaitsSlept++
+	} else {
+		n.stats.WaitsSpun++
+	}
+	if !ok {
+		n.stats.Timeouts++
+	}
+	return ok, nil
 }
 
 // yieldWait polls n.spins times, then yields between polls; yields < 0
 // yields until the timeout, else that many times.
 func (n *Notifier) yieldWait(ready func() bool, start time.Time, timeout time.Duration, yields int) bool {
 	for i := 0; i < n.spins; i++ {
+		n.stats.SpinIterations++
 		if ready() {
 			return true
 		}
@@ -216,6 +240,7 @@ func (n *Notifier) yieldWait(ready func() bool, start time.Time, timeout time.Du
 		pause.Pause(1)
 	}
 	for i := 0; yields < 0 || i < yields; i++ {
+		n.stats.SpinIterations++
 		if ready() {
 			return true
 		}
@@ -238,6 +263,7 @@ func (n *Notifier) backoffWait(ready func() bool, start time.Time, timeout time.
 			return ready()
 		}
 		time.Sleep(min(park, left))
+		n.stats.Sleeps++
 		if ready() {
 			return true
 		}
