@@ -8,17 +8,22 @@ import (
 // Notifier is the wake-up protocol a model runs.
 type Notifier uint8
 
-// The notifiers of sync/..., as modelled. The spin family (busy, yield,
-// backoff) is one model: they differ only in how long a poll takes.
+// The notifiers of sync/... and the out-of-tree one of examples/unixgram,
+// as modelled. The spin family (busy, yield, backoff) is one model: they
+// differ only in how long a poll takes. Adaptive runs the hybrid's model:
+// its budget, chosen from process-local clock readings, is one of the
+// hybrid's abstract budgets (README, "Adaptive").
 const (
 	Semaphore Notifier = iota // sync/semaphore: counting, glibc-compatible
 	Futex                     // sync/futex New: sleeper flags
 	Hybrid                    // sync/futex NewHybrid: spin, then futex
 	Spin                      // sync/spin: busy, yield, backoff
+	Adaptive                  // sync/futex NewAdaptive: a chosen spin, then futex
+	Unixgram                  // examples/unixgram: sleeper words, datagrams
 )
 
 func (n Notifier) String() string {
-	return [...]string{"semaphore", "futex", "hybrid", "spin"}[n]
+	return [...]string{"semaphore", "futex", "hybrid", "spin", "adaptive", "unixgram"}[n]
 }
 
 // Peers says which implementations sit at the two ends.
@@ -41,8 +46,9 @@ type Mutant uint16
 
 // The mutants. Each must make the checker fail.
 const (
-	// SleeperAfterRecheck: the futex waiter raises its sleeper flag after
-	// re-checking its condition instead of before.
+	// SleeperAfterRecheck: the futex (hybrid, adaptive) or unixgram
+	// waiter raises its sleeper flag (word) after re-checking its
+	// condition instead of before.
 	SleeperAfterRecheck Mutant = 1 << iota
 	// NoSpaceDrain: the Go writer's PostData does not drain sem-r.
 	NoSpaceDrain
@@ -63,10 +69,18 @@ const (
 	// the lost wake-up: a late post of an earlier frame takes the flag and
 	// bumps the sequence in between, and the waiter sleeps unflagged.
 	FlagBeforeSeqLoad
+	// DrainStaleBeforeRead: the unixgram waiter, after raising its word
+	// and re-checking, first empties its socket of queued datagrams as
+	// stale wake-ups and then reads (parks) for a fresh one. A post that
+	// took the word between the raise and the drain is discarded with the
+	// stale ones: the code drains in the read it sleeps in, so a datagram
+	// it drains ends the sleep.
+	DrainStaleBeforeRead
 )
 
 var mutantNames = []string{"sleeper-after-recheck", "no-sem-r-drain", "no-flush-before-wait",
-	"release-point-ignores-held", "trust-free-bytes", "post-before-publish", "flag-before-seq-load"}
+	"release-point-ignores-held", "trust-free-bytes", "post-before-publish", "flag-before-seq-load",
+	"drain-stale-before-read"}
 
 func (m Mutant) String() string {
 	if m == 0 {

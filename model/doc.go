@@ -16,5 +16,6 @@
 // README.md, "What is checked, and under which bounds", has the details.
 //
 // The package imports nothing of this module: a test parses the sources of
-// ring and sync/... to check that the mirrored functions still exist.
+// ring, sync/... and examples/unixgram (the out-of-tree notifier, a module
+// of its own) to check that the mirrored functions still exist.
 package model

@@ -41,6 +41,18 @@ const (
 	fnFutexWriterWaiting = "sync/futex.(*Notifier).WriterWaiting"
 	fnPauseUntil         = "internal/pause.Until"
 
+	fnAdaptiveBudget = "sync/futex.(*gapEstimator).budget" // wait's choice of block's spin
+
+	// examples/unixgram is a module of its own; the test parses its
+	// source like the others.
+	fnUgWait          = "examples/unixgram.(*Notifier).wait"
+	fnUgRecv          = "examples/unixgram.(*Notifier).recv"
+	fnUgSleep         = "examples/unixgram.(*Notifier).sleep"
+	fnUgPostData      = "examples/unixgram.(*Notifier).PostData"
+	fnUgPostSpace     = "examples/unixgram.(*Notifier).PostSpace"
+	fnUgSend          = "examples/unixgram.(*Notifier).sendErr0"
+	fnUgWriterWaiting = "examples/unixgram.(*Notifier).WriterWaiting"
+
 	fnSpinWait = "sync/spin.(*Notifier).wait"
 	fnSpinPost = "sync/spin.(*Notifier).post"
 
@@ -60,6 +72,8 @@ var mirrored = []string{
 	fnSemWaitData, fnSemPostData, fnSemWaitSpace, fnSemPostSpace, fnSemWriterWaiting,
 	fnSemPost, fnSemTryTake, fnSemSpinTake, fnSemWaitSlow, fnSemDrain,
 	fnFutexWait, fnFutexPost, fnFutexWriterWaiting, fnPauseUntil,
+	fnAdaptiveBudget,
+	fnUgWait, fnUgRecv, fnUgSleep, fnUgPostData, fnUgPostSpace, fnUgSend, fnUgWriterWaiting,
 	fnSpinWait, fnSpinPost,
 	fnPeerRead, fnPeerFreeAdd,
 	fnCppWriterFree, fnCppWriterWrite, fnGlibcSemWait, fnGlibcSemPost,

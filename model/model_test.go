@@ -16,6 +16,8 @@ var pairings = []Config{
 	{Peers: GoPeers, Notifier: Futex},
 	{Peers: GoPeers, Notifier: Hybrid},
 	{Peers: GoPeers, Notifier: Spin},
+	{Peers: GoPeers, Notifier: Adaptive},
+	{Peers: GoPeers, Notifier: Unixgram},
 	{Peers: GoWriterCppReader, Notifier: Semaphore},
 	{Peers: CppWriterGoReader, Notifier: Semaphore},
 }
@@ -90,6 +92,27 @@ var mutants = []struct {
 		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`),
 		// raised, then a late post takes it and bumps, then the load
 		[]*Step{stFutSleeper1, stFutPSwap, stFutPSeq, stFutSeqLoad, stFutWait}},
+	{"sleeper flag after the re-check (adaptive)",
+		Config{Peers: GoPeers, Notifier: Adaptive, Mutants: SleeperAfterRecheck, Bounds: CI},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in futex FUTEX_WAIT`),
+		[]*Step{stFutSeqLoad, stFutLateSl, stFutWait}},
+	{"sleeper word after the re-check (unixgram)",
+		Config{Peers: GoPeers, Notifier: Unixgram, Mutants: SleeperAfterRecheck, Bounds: CI},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in unixgram read`),
+		// the post finds the word down, the waiter raises it too late
+		[]*Step{stDataReady, stCommitCount, stUgPLoad[writer], stUgMRaise, stUgRecvPark}},
+	{"post before publishing the written count (unixgram)",
+		Config{Peers: GoPeers, Notifier: Unixgram, Mutants: PostBeforePublish, Bounds: CI},
+		regexp.MustCompile(`^no progress without a timeout: .*reader ASLEEP in unixgram read`),
+		// the post finds the word down; the reader raises it and
+		// re-checks before the store, which posts nothing
+		[]*Step{stCommitAdd, stUgPLoad[writer], stUgRaise, stDataReady, stCommitCount, stUgRecvPark}},
+	{"stale datagrams drained before the sleeping read (unixgram)",
+		Config{Peers: GoPeers, Notifier: Unixgram, Mutants: DrainStaleBeforeRead, Bounds: CI},
+		regexp.MustCompile(`^no progress without a timeout: .*ASLEEP in unixgram read`),
+		// the re-check misses the frame; its post takes the raised word
+		// and sends; the drain discards that datagram as stale
+		[]*Step{stUgRaise, stDataReady, stCommitCount, stUgPSwap[writer], stUgSend, stUgMDrain, stUgMDrained, stUgRecvPark}},
 	{"no drain of sem-r",
 		Config{Peers: GoWriterCppReader, Notifier: Semaphore, Mutants: NoSpaceDrain, Bounds: SemBound},
 		regexp.MustCompile(`^semaphore bound: sem-r holds`),
@@ -183,4 +206,30 @@ func whats(steps []*Step) []string {
 		w = append(w, s.What)
 	}
 	return w
+}
+
+// TestAdaptiveRunsTheHybridsModel: the adaptive notifier's budget is
+// chosen from the process's own clock and counters, which no other
+// process sees, and its every choice (0 included) is a spin the hybrid's
+// model allows; the rest is the same code (block, post, WriterWaiting).
+// The model is therefore the hybrid's, step for step, with the spin's
+// steps named for the adaptive's functions.
+func TestAdaptiveRunsTheHybridsModel(t *testing.T) {
+	c := Config{Peers: GoPeers, Notifier: Hybrid, Bounds: CI}
+	h := run(t, c)
+	c.Notifier = Adaptive
+	a := run(t, c)
+	assert.Equal(t, [3]int{h.States, h.Edges, h.Depth}, [3]int{a.States, a.Edges, a.Depth})
+
+	c.Mutants = SleeperAfterRecheck
+	r := run(t, c)
+	require.NotEmpty(t, r.Trace)
+	var spins int
+	for _, st := range r.Trace {
+		assert.NotContains(t, []*Step{stFutSpinPoll, stFutSpinOut}, st.Step, "the adaptive model names the hybrid's spin")
+		if st.Step == stAdSpinPoll || st.Step == stAdSpinOut {
+			spins++
+		}
+	}
+	assert.Positive(t, spins, "the trace never passes the adaptive's spin:\n%s", r.Format())
 }

@@ -56,6 +56,38 @@ var (
 	stFutWW       = step("WriterWaiting: space sleeper.Load", fnFutexWriterWaiting)
 )
 
+// Adaptive: sync/futex NewAdaptive. Its wait is the futex's block after a
+// spin whose budget gaps.budget chose (0 when the mean gap is long); the
+// steps are the hybrid's (nHySpin), named for the adaptive's functions.
+var (
+	stAdSpinPoll = step("adaptive: pause.Until polls ready() within the budget gaps.budget chose", fnPauseUntil)
+	stAdSpinOut  = step("adaptive: the budget gaps.budget chose is spent (0: straight to the futex)", fnAdaptiveBudget)
+)
+
+// Unixgram: examples/unixgram's wait, recv, sleep and posts. A datagram
+// queue per direction (the waiter's socket), the waiter's sleeper word.
+var (
+	stUgRaise    = step("unixgram wait: sleeper.Store(mark), then ready()", fnUgWait)
+	stUgClear0   = step("unixgram wait: ready: sleeper.Store(0)", fnUgWait)
+	stUgMRaise   = step("unixgram wait: sleeper.Store(mark) AFTER the re-check (mutant)", fnUgWait)
+	stUgMDrain   = step("unixgram wait: read(2) takes a queued datagram and discards it as stale (mutant)", fnUgRecv)
+	stUgMDrained = step("unixgram wait: read(2) EAGAIN, stale datagrams gone; now the sleeping read (mutant)", fnUgRecv)
+	stUgRecv     = step("unixgram recv: read(2) takes a datagram", fnUgRecv)
+	stUgRecvDone = step("unixgram recv: read(2) EAGAIN after datagrams: woken (raw.Read returns nil)", fnUgRecv)
+	stUgRecvPark = step("unixgram recv: read(2) EAGAIN, nothing read: park in the netpoller", fnUgRecv)
+	stUgReadable = step("unixgram sleep: the netpoller finds the socket readable; recv again", fnUgSleep)
+	stUgDeadline = step("unixgram sleep: the read deadline passed (os.ErrDeadlineExceeded)", fnUgSleep)
+	stUgAfter    = step("unixgram wait: sleeper.Store(0), then ready()", fnUgWait)
+	stUgPLoad    = [2]*Step{
+		step("unixgram PostData: data sleeper.Load", fnUgPostData),
+		step("unixgram PostSpace: space sleeper.Load", fnUgPostSpace)}
+	stUgPSwap = [2]*Step{
+		step("unixgram PostData: data sleeper.Swap(0)", fnUgPostData),
+		step("unixgram PostSpace: space sleeper.Swap(0) (the writer's token)", fnUgPostSpace)}
+	stUgSend = step("unixgram post: sendto(peer, MSG_DONTWAIT) queues a datagram (queue full: EAGAIN, counted as woken)", fnUgSend)
+	stUgWW   = step("WriterWaiting: space sleeper.Load", fnUgWriterWaiting)
+)
+
 // Spin family: sync/spin's wait (busy, yield and backoff differ only in
 // how long a poll takes). A post is no step at all.
 var (
@@ -192,12 +224,16 @@ func (m *machine) notifierSteps(s State, who int, e emitter) {
 
 	// ---- futex and hybrid
 	case nHySpin:
+		poll, out := stFutSpinPoll, stFutSpinOut
+		if m.Notifier == Adaptive {
+			poll, out = stAdSpinPoll, stAdSpinOut
+		}
 		n := s
 		m.callReady(&n, who, nHySpinR)
-		e.to(who, stFutSpinPoll, n, "")
+		e.to(who, poll, n, "")
 		n = s
 		n.side(who).pc = nFutLoop
-		e.to(who, stFutSpinOut, n, "")
+		e.to(who, out, n, "")
 	case nFutLoop:
 		if m.timeoutOn(r) {
 			n := s
@@ -303,6 +339,105 @@ func (m *machine) notifierSteps(s State, who int, e emitter) {
 		ret(&n.R.sideRegs, true)
 		n.R.rdy = rdy
 		e.to(who, stFutWW, n, "")
+
+	// ---- unixgram
+	case nUgRaise:
+		n := s
+		n.waitUg(who).sleeper = 1
+		m.callReady(&n, who, nUgR1)
+		e.to(who, stUgRaise, n, "")
+	case nUgClear0:
+		n := s
+		n.waitUg(who).sleeper = 0
+		ret(n.side(who), true)
+		e.to(who, stUgClear0, n, "")
+	case nUgMRaise:
+		n := s
+		n.waitUg(who).sleeper = 1
+		n.side(who).pc = nUgRead
+		e.to(who, stUgMRaise, n, "")
+	case nUgMDrain:
+		n := s
+		if q := n.waitUg(who); q.queue > 0 {
+			q.queue--
+			e.to(who, stUgMDrain, n, "")
+		} else {
+			n.side(who).pc = nUgRead
+			e.to(who, stUgMDrained, n, "")
+		}
+	case nUgRead:
+		// raw.Read: prepareRead fails at once when the deadline passed;
+		// then recv reads until EAGAIN, and parks if it read nothing.
+		if r.seen == 0 && m.timeoutOn(r) {
+			n := s
+			n.side(who).err = true
+			n.side(who).pc = nUgAfter
+			e.to(who, stUgDeadline, n, "")
+		}
+		n := s
+		nr := n.side(who)
+		switch q := n.waitUg(who); {
+		case q.queue > 0:
+			q.queue--
+			nr.seen = 1
+			e.to(who, stUgRecv, n, "")
+		case r.seen != 0:
+			nr.seen = 0
+			nr.pc = nUgAfter
+			e.to(who, stUgRecvDone, n, "")
+		default:
+			nr.pc = nUgParked
+			e.to(who, stUgRecvPark, n, "")
+		}
+	case nUgParked:
+		if s.waitUg(who).queue > 0 {
+			n := s
+			n.side(who).pc = nUgRead
+			e.to(who, stUgReadable, n, "")
+		}
+		if m.timeoutOn(r) {
+			n := s
+			n.side(who).err = true
+			n.side(who).pc = nUgAfter
+			e.to(who, stUgDeadline, n, "")
+		}
+	case nUgAfter:
+		n := s
+		n.waitUg(who).sleeper = 0
+		m.callReady(&n, who, nUgR2)
+		e.to(who, stUgAfter, n, "")
+	case nUgPost0:
+		n := s
+		if s.postUg(who).sleeper == 0 {
+			ret(n.side(who), true)
+		} else {
+			n.side(who).pc = nUgPost1
+		}
+		e.to(who, stUgPLoad[who], n, "")
+	case nUgPost1:
+		n := s
+		q := n.postUg(who)
+		old := q.sleeper
+		q.sleeper = 0
+		if old == 0 {
+			ret(n.side(who), true)
+		} else {
+			n.side(who).pc = nUgSend
+		}
+		e.to(who, stUgPSwap[who], n, "")
+	case nUgSend:
+		n := s
+		if q := n.postUg(who); q.queue < ugQueueCap {
+			q.queue++
+		}
+		ret(n.side(who), true)
+		e.to(who, stUgSend, n, "")
+	case nUgWW:
+		n := s
+		rdy := s.ugS.sleeper != 0
+		ret(&n.R.sideRegs, true)
+		n.R.rdy = rdy
+		e.to(who, stUgWW, n, "")
 
 	// ---- spin family
 	case nSpinPoll:

@@ -119,6 +119,24 @@ const (
 	nSpinR0
 	nSpinPoll
 	nSpinR1
+	// unixgram
+	nUgEntry
+	nUgR0
+	nUgLoop
+	nUgRaise
+	nUgR1
+	nUgClear0
+	nUgMR
+	nUgMRaise
+	nUgMDrain
+	nUgRead
+	nUgParked
+	nUgAfter
+	nUgR2
+	nUgPost0
+	nUgPost1
+	nUgSend
+	nUgWW
 	pcCount
 )
 
@@ -128,6 +146,7 @@ var local = [pcCount]bool{
 	cHdrPre:  true,
 	nSemHeld: true, nFutEntry: true, nFutR0: true, nHySpinR: true, nFutR1: true, nFutMR: true,
 	nFutR2: true, nFutRet: true, nSpinEntry: true, nSpinR0: true, nSpinR1: true,
+	nUgEntry: true, nUgR0: true, nUgLoop: true, nUgR1: true, nUgMR: true, nUgR2: true,
 }
 
 var pcNames = map[uint8]string{
@@ -145,6 +164,9 @@ var pcNames = map[uint8]string{
 	nFutWait: "futex wait", nFutAsleep: "ASLEEP in futex FUTEX_WAIT", nFutAfter: "futex wait (woken)",
 	nFutPost0: "futex post", nFutPost1: "futex post", nFutPost2: "futex post", nFutPost3: "futex post", nFutWW: "WriterWaiting",
 	nSpinPoll: "spin wait (polling)",
+	nUgRaise:  "unixgram wait", nUgClear0: "unixgram wait", nUgMRaise: "unixgram wait", nUgMDrain: "unixgram wait (draining stale datagrams)",
+	nUgRead: "unixgram wait (recv)", nUgParked: "ASLEEP in unixgram read (netpoller)", nUgAfter: "unixgram wait (woken)",
+	nUgPost0: "unixgram post", nUgPost1: "unixgram post", nUgSend: "unixgram post (sendto)", nUgWW: "WriterWaiting",
 }
 
 // machine is a Config made executable.
@@ -226,6 +248,22 @@ func (s *State) postFut(who int) *futState {
 	return &s.futS
 }
 
+// The unixgram direction a side waits on (its socket's queue, its own
+// sleeper word) and the one it posts to.
+func (s *State) waitUg(who int) *ugState {
+	if who == writer {
+		return &s.ugS
+	}
+	return &s.ugD
+}
+
+func (s *State) postUg(who int) *ugState {
+	if who == writer {
+		return &s.ugD
+	}
+	return &s.ugS
+}
+
 // ---------------------------------------------------------------- calls
 
 func (m *machine) callWait(s *State, who int, tmo uint8, ret uint8) {
@@ -238,6 +276,8 @@ func (m *machine) callWait(s *State, who int, tmo uint8, ret uint8) {
 		r.pc = nSemTry
 	case m.Notifier == Spin:
 		r.pc = nSpinEntry
+	case m.Notifier == Unixgram:
+		r.pc = nUgEntry
 	default:
 		r.pc = nFutEntry
 	}
@@ -255,6 +295,8 @@ func (m *machine) callPost(s *State, who int, ret uint8) {
 		r.pc = nSemPost
 	case m.Notifier == Spin:
 		r.pc = ret // a post is nothing: the OIEB store was the signal
+	case m.Notifier == Unixgram:
+		r.pc = nUgPost0
 	default:
 		r.pc = nFutPost0
 	}
@@ -266,8 +308,10 @@ func (m *machine) callWriterWaiting(s *State, ret uint8) {
 	switch m.Notifier {
 	case Semaphore:
 		r.pc = nSemWW
-	case Futex, Hybrid:
+	case Futex, Hybrid, Adaptive:
 		r.pc = nFutWW
+	case Unixgram:
+		r.pc = nUgWW
 	default:
 		r.rdy, r.pc = false, ret
 	}
@@ -401,7 +445,10 @@ func (m *machine) runLocal(s *State, who int) {
 				ret(r, true)
 			case r.tmo == tmoPoll:
 				ret(r, false)
-			case m.Notifier == Hybrid:
+			case m.Notifier == Hybrid || m.Notifier == Adaptive:
+				// Adaptive: gaps.budget's choice, from the process's own
+				// clock and counters, is one of the spins nHySpin allows
+				// (0 included: straight to the futex).
 				r.pc = nHySpin
 			default:
 				r.pc = nFutLoop
@@ -454,6 +501,47 @@ func (m *machine) runLocal(s *State, who int) {
 				ret(r, true)
 			} else {
 				r.pc = nSpinPoll
+			}
+		case nUgEntry:
+			m.callReady(s, who, nUgR0)
+		case nUgR0:
+			switch {
+			case r.rdy:
+				ret(r, true)
+			case r.tmo == tmoPoll:
+				ret(r, false)
+			default:
+				r.pc = nUgLoop
+			}
+		case nUgLoop:
+			if m.has(SleeperAfterRecheck) {
+				m.callReady(s, who, nUgMR) // the re-check, with the word down
+			} else {
+				r.pc = nUgRaise
+			}
+		case nUgR1:
+			switch {
+			case r.rdy:
+				r.pc = nUgClear0
+			case m.has(DrainStaleBeforeRead):
+				r.pc = nUgMDrain
+			default:
+				r.pc = nUgRead
+			}
+		case nUgMR:
+			if r.rdy {
+				ret(r, true)
+			} else {
+				r.pc = nUgMRaise
+			}
+		case nUgR2:
+			switch {
+			case r.rdy:
+				ret(r, true)
+			case r.err:
+				ret(r, false)
+			default:
+				r.pc = nUgLoop
 			}
 		default:
 			panic(fmt.Sprintf("local pc %d has no code", r.pc))
@@ -622,8 +710,10 @@ func (m *machine) show(s State) string {
 	switch m.Notifier {
 	case Semaphore:
 		fmt.Fprintf(&b, " sem-w=%s sem-r=%s", s.semW, s.semR)
-	case Futex, Hybrid:
+	case Futex, Hybrid, Adaptive:
 		fmt.Fprintf(&b, " data=%s space=%s", s.futD, s.futS)
+	case Unixgram:
+		fmt.Fprintf(&b, " data=%s space=%s", s.ugD, s.ugS)
 	}
 	fmt.Fprintf(&b, " | W pos=%d seq=%d", s.W.pos, s.W.seq)
 	if m.goReader {
@@ -648,6 +738,10 @@ func (x futState) String() string {
 		z = ",asleep"
 	}
 	return fmt.Sprintf("seq%d/sleeper%d%s", x.seq, x.sleeper, z)
+}
+
+func (x ugState) String() string {
+	return fmt.Sprintf("queued%d/sleeper%d", x.queue, x.sleeper)
 }
 
 func (m *machine) stuck(s State) string {

@@ -27,6 +27,20 @@ type futState struct {
 	asleep       bool
 }
 
+// ugState is one direction of the unixgram notifier: the datagrams
+// queued on the waiter's socket, and the sleeper word (the writer's token
+// for space, 1 for data; any non-zero value is one value here: one writer
+// sleeps at a time).
+type ugState struct {
+	queue, sleeper uint8
+}
+
+// ugQueueCap is the model's socket queue: a send to a full queue gets
+// EAGAIN and drops its datagram (sendErr0 counts it as a wake-up, since
+// the queue is not empty). The kernel's is net.unix.max_dgram_qlen
+// datagrams; two suffice for a stale wake-up and a fresh one.
+const ugQueueCap = 2
+
 // pendingSpan is ring.pendingSpan: a held frame's span, or a wasted tail
 // behind held frames (seq 0). The C++ reader keeps its held frames here
 // too, in ring order.
@@ -43,7 +57,7 @@ type sideRegs struct {
 	tmo                  uint8
 	ok, rdy, err         bool
 	deadline             bool  // the caller's deadline (ReadFrame's ctx) may end the wait
-	seen                 uint8 // the futex sequence value read before sleeping
+	seen                 uint8 // futex: the sequence value read before sleeping; unixgram: 1 once recv read a datagram
 }
 
 // writerState is the writer's cache and locals: ring.Writer's fields for
@@ -89,6 +103,7 @@ type State struct {
 	cells                    [maxRing]uint8 // frame<<4 | byte index; 0 = zero bytes
 	semW, semR               semState
 	futD, futS               futState
+	ugD, ugS                 ugState
 	// Ghosts: each frame's span as its header says, frames committed
 	// (the written count stored), frames the reader's caller released.
 	spans     [maxFrames + 1]uint8
