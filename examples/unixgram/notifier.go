@@ -315,7 +315,9 @@ func (n *Notifier) wait(d *direction, mark uint32, ready func() bool, timeout ti
 	closes := d.closes.Load()
 	deadline := time.Now().Add(timeout)
 	for {
-		d.sleeper.Store(mark)
+		// A swap, not a store: the re-check below must not be performed
+		// before the flag is visible (see sync/futex's wait).
+		d.sleeper.Swap(mark)
 		if ready() {
 			d.sleeper.Store(0)
 			return true, nil
