@@ -194,50 +194,12 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "READY")
 	cli.Flush(stdout)
 
-	metaDone := false
-	relayMetadata := func() error {
-		if metaDone {
-			return nil
-		}
-		md, err := in.Metadata()
-		if err == nil && md == nil {
-			return nil // not written yet
-		}
-		metaDone = true
-		if err != nil {
-			return err
-		}
-		if err := out.SetMetadata(md); err != nil {
-			return err
-		}
-		res.MetadataSize = uint64(len(md))
-		vlog("relayed %d bytes of metadata", len(md))
-		return nil
-	}
-
+	rl := &relayer{in: in, out: out, o: o, res: res, vlog: vlog}
 	var (
-		crc      uint32
 		logEvery = time.Duration(o.logInterval * float64(time.Second))
 		nextLog  = time.Now().Add(logEvery)
 	)
-	elapsed := readFrames(ctx, in, o.frames, timeout, res, func(f ring.Frame) error {
-		if err := relayMetadata(); err != nil {
-			return fmt.Errorf("metadata: %w", err)
-		}
-		src := f.Bytes()
-		dst, err := out.Reserve(len(src))
-		if err != nil {
-			return fmt.Errorf("frame %d: reserve %d bytes in %s: %w", f.Seq(), len(src), o.out, err)
-		}
-		pattern.ApplyTransform(o.transform, dst, src, o.xorKey)
-		if o.checksum {
-			crc = crc32.Update(crc, crc32.IEEETable, dst)
-		}
-		if err := out.Commit(); err != nil {
-			return fmt.Errorf("frame %d: commit to %s: %w", f.Seq(), o.out, err)
-		}
-		return nil
-	}, func(start, last time.Time) {
+	elapsed := readFrames(ctx, in, o.frames, timeout, res, rl.frame, func(start, last time.Time) {
 		if logEvery > 0 && last.After(nextLog) {
 			nextLog = last.Add(logEvery)
 			secs := last.Sub(start).Seconds()
@@ -246,7 +208,7 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	// Metadata written after the last frame still goes through.
-	if err := relayMetadata(); err != nil {
+	if err := rl.metadata(); err != nil {
 		res.addError("metadata: %v", err)
 	}
 	vlog("relayed %d frames", res.Frames)
@@ -260,6 +222,60 @@ func runRelay(args []string, stdout, stderr io.Writer) int {
 	res.Stats, res.OutputStats = &inStats, &outStats
 	vlog("input %s", statsLine(inStats))
 	vlog("output %s", statsLine(outStats))
-	res.finish(elapsed, crc, o.checksum)
+	res.finish(elapsed, rl.crc, o.checksum)
 	return res.report(stdout, o.jsonOut)
+}
+
+// relayer copies frames and metadata from the relay's input ring to its
+// output ring.
+type relayer struct {
+	in       *ring.Reader
+	out      *ring.Writer
+	o        *relayOptions
+	res      *result
+	vlog     func(format string, args ...any)
+	metaDone bool
+	crc      uint32
+}
+
+// metadata copies the input's metadata to the output once the input's
+// writer has stored it.
+func (r *relayer) metadata() error {
+	if r.metaDone {
+		return nil
+	}
+	md, err := r.in.Metadata()
+	if err == nil && md == nil {
+		return nil // not written yet
+	}
+	r.metaDone = true
+	if err != nil {
+		return err
+	}
+	if err := r.out.SetMetadata(md); err != nil {
+		return err
+	}
+	r.res.MetadataSize = uint64(len(md))
+	r.vlog("relayed %d bytes of metadata", len(md))
+	return nil
+}
+
+// frame transforms one input frame into a reserved output frame.
+func (r *relayer) frame(f ring.Frame) error {
+	if err := r.metadata(); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	src := f.Bytes()
+	dst, err := r.out.Reserve(len(src))
+	if err != nil {
+		return fmt.Errorf("frame %d: reserve %d bytes in %s: %w", f.Seq(), len(src), r.o.out, err)
+	}
+	pattern.ApplyTransform(r.o.transform, dst, src, r.o.xorKey)
+	if r.o.checksum {
+		r.crc = crc32.Update(r.crc, crc32.IEEETable, dst)
+	}
+	if err := r.out.Commit(); err != nil {
+		return fmt.Errorf("frame %d: commit to %s: %w", f.Seq(), r.o.out, err)
+	}
+	return nil
 }

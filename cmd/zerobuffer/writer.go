@@ -191,6 +191,22 @@ func runWriter(args []string, stdout, stderr io.Writer) int {
 	}
 
 	pw := &patternWriter{w: w, pattern: o.pattern, seed: o.seed, size: o.size, checksum: o.checksum}
+	elapsed := writeFrames(ctx, pw, o, res)
+	if err := w.Close(); err != nil {
+		res.addError("close: %v", err)
+	}
+	vlog("wrote %d frames", res.Frames)
+	stats := w.Stats()
+	res.Stats = &stats
+	vlog("%s", statsLine(stats))
+	res.finish(elapsed, pw.crc, o.checksum)
+	return res.report(stdout, o.jsonOut)
+}
+
+// writeFrames writes o.frames frames through pw, pausing o.delayMS after
+// each batch of o.batchSize, until done, a write fails or ctx ends; it
+// counts them in res and returns the time the writes took.
+func writeFrames(ctx context.Context, pw *patternWriter, o *writerOptions, res *result) time.Duration {
 	delay := msDuration(o.delayMS)
 	var timer *time.Timer
 	start := time.Now()
@@ -221,15 +237,7 @@ func runWriter(args []string, stdout, stderr io.Writer) int {
 	if timer != nil {
 		timer.Stop()
 	}
-	if err := w.Close(); err != nil {
-		res.addError("close: %v", err)
-	}
-	vlog("wrote %d frames", res.Frames)
-	stats := w.Stats()
-	res.Stats = &stats
-	vlog("%s", statsLine(stats))
-	res.finish(elapsed, pw.crc, o.checksum)
-	return res.report(stdout, o.jsonOut)
+	return elapsed
 }
 
 // sleepCtx waits d or until ctx ends; false when ctx ended.
