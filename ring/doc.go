@@ -33,7 +33,7 @@
 // the timeout) for the next frame and returns a Frame whose Bytes point into
 // the shared memory. Frames may be held and released in any order; their
 // space returns to the writer in ring order, in batches, as they are
-// released. Metadata returns what the writer stored in the metadata block
+// released (WithUnbatchedRelease returns each at once). Metadata returns what the writer stored in the metadata block
 // (nil until it has).
 //
 // # The writer's life

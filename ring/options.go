@@ -28,6 +28,7 @@ type options struct {
 	perm         os.FileMode
 	writeTimeout time.Duration
 	liveness     time.Duration
+	unbatched    bool
 }
 
 func buildOptions(opts []Option) options {
@@ -66,3 +67,15 @@ func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writ
 // is alive, and so how soon a dead peer or a cancelled context is noticed
 // (default 100 ms).
 func WithLivenessInterval(d time.Duration) Option { return func(o *options) { o.liveness = d } }
+
+// WithUnbatchedRelease makes a reader return each frame's space the moment
+// the frame is released, as step 5 of the protocol's reading rules has it:
+// Frame.Release adds the frame's bytes to payload_free_bytes, moves
+// read_pos and read_count past it and signals the writer.
+// By default a reader gathers released space and returns it in batches
+// (see Reader.ReadFrame), which saves a post and the writer's cache lines
+// per frame but leaves the control block a few frames behind the reader.
+// Choose this where something outside the reader watches the control
+// block frame by frame — a conformance suite does — or where a writer
+// should see space at once. Writers ignore it.
+func WithUnbatchedRelease() Option { return func(o *options) { o.unbatched = true } }

@@ -132,6 +132,9 @@ func (r *Reader) create(mdSize, plSize uint64) error {
 	r.size = plSize
 	r.expectedSeq = 1
 	r.flushAt = min(plSize/16, 64<<10)
+	if r.opts.unbatched {
+		r.flushAt = 1 // every release publishes (WithUnbatchedRelease)
+	}
 
 	// At most one frame per 17 bytes and one tail per frame can be pending.
 	capacity := min(2*(plSize/(layout.FrameHeaderSize+1))+2, 4096)
