@@ -64,6 +64,8 @@ func DefaultRegistry() *Registry {
 	registerResources(r)
 	registerLimits(r)
 	registerDuplex(r)
+	registerWrap(r)
+	registerHeaders(r)
 	registerNotApplicable(r)
 	return r
 }

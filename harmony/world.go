@@ -72,6 +72,13 @@ type world struct {
 
 	bg      *backgroundWriter
 	stopped *backgroundWriter // the last background writer a step stopped
+
+	wrap       *wrapAttempt // the last write that may wrap (5.5)
+	wrapRd     *wrapRead    // the last read that may cross a wrap marker (5.5)
+	freeChecks int          // continuous free space cases checked (5.6)
+	freeFails  []string     // and those that did not match
+	layoutLog  []frameSpot  // where "writes various sized frames" put them (12.2)
+	corruption []string     // outcomes of "test multiple corruption scenarios" (10.2)
 }
 
 func newWorld(suffix string, logf func(level int, format string, args ...any)) *world {
@@ -95,6 +102,7 @@ func (w *world) clear() {
 	w.ctxOut = map[string]string{}
 	w.pendingCreate, w.createdNames = "", nil
 	w.server, w.client, w.exhaust = nil, nil, nil
+	w.wrap, w.wrapRd, w.freeChecks, w.freeFails, w.layoutLog, w.corruption = nil, nil, 0, nil, nil, nil
 }
 
 // crashSoon ends the process after d, as a crash would: the step that
@@ -178,7 +186,10 @@ func (w *world) writer(ctx context.Context) (*ring.Writer, error) {
 
 func (w *world) createReader(base string, meta, payload uint64) error {
 	name := w.bufferName(base)
-	r, err := ring.NewReader(name, ring.Config{MetadataSize: meta, PayloadSize: payload})
+	// Unbatched: each release shows in the OIEB at once, as the protocol's
+	// reading rules have it, so that steps that check the control block
+	// after each read (12.1) and foreign writers see the space returned.
+	r, err := ring.NewReader(name, ring.Config{MetadataSize: meta, PayloadSize: payload}, ring.WithUnbatchedRelease())
 	if err != nil {
 		return fmt.Errorf("create buffer %s: %w", name, err)
 	}
