@@ -179,3 +179,26 @@ func TestLoadConfigReadsHarmonysFormat(t *testing.T) {
 	_, err = LoadConfig(path)
 	assert.Error(t, err)
 }
+
+// TestContradictionsFailWhereTheyShow runs the shapes of the reference
+// scenarios that contradict the protocol (CONTRADICTIONS.md): each must
+// fail at the step its title names, with an error that cites the file.
+func TestContradictionsFailWhereTheyShow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs serve processes for every scenario")
+	}
+	var out bytes.Buffer
+	hostPID := 5000000 + os.Getpid()
+	sum, err := Run(context.Background(), Options{Features: "testdata/contradictions", Config: testConfig("go"), Out: &out, HostPID: hostPID})
+	require.NoError(t, err)
+	t.Log("\n" + out.String())
+	require.Len(t, sum.Results, 5)
+	for _, r := range sum.Results {
+		m := regexp.MustCompile(`\(step (\d+)\)$`).FindStringSubmatch(r.Scenario)
+		require.NotNil(t, m, r.Scenario)
+		assert.Equal(t, Failed, r.Status, r.Scenario)
+		assert.Contains(t, r.Reason, "step "+m[1]+" ", r.Scenario)
+		assert.Contains(t, r.Reason, "CONTRADICTIONS.md", r.Scenario)
+	}
+	assert.Empty(t, leftovers(t, hostPID), "the serves removed their buffers")
+}

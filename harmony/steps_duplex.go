@@ -31,16 +31,20 @@ type duplexServer struct {
 	mu     sync.Mutex
 	served int   // requests the handler finished
 	wrote  error // the last response write's outcome
+	sizes  []int // the sizes of the responses written, in order
 	events chan error
 	// received is closed when the handler gets its first request.
 	received chan struct{}
 	once     sync.Once
 }
 
-func (d *duplexServer) record(err error) {
+func (d *duplexServer) record(err error, size int) {
 	d.mu.Lock()
 	d.served++
 	d.wrote = err
+	if err == nil {
+		d.sizes = append(d.sizes, size)
+	}
 	d.mu.Unlock()
 	select {
 	case d.events <- err:
@@ -112,8 +116,9 @@ func (w *world) serveWith(delay time.Duration, respond func(req []byte) []byte) 
 				<-ctx.Done()
 				return ctx.Err()
 			}
-			err := resp.Write(respond(req.Bytes()))
-			d.record(err)
+			out := respond(req.Bytes())
+			err := resp.Write(out)
+			d.record(err, len(out))
 			return err
 		})
 	}()
@@ -489,12 +494,43 @@ func registerDuplex(r *Registry) {
 		_, err = dc.receive(ctx, 5*time.Second)
 		return err
 	})
-	noBareResponse := func(context.Context, *world, []string) error {
-		return errors.New("the Go duplex server writes a response only from its handler, as the answer to a request: a response on its own would break the pairing of the n-th response with the n-th request")
-	}
-	r.add(Then, `the `+q+` process attempts to send response of `+q+` bytes`, noBareResponse)
-	r.add(Then, `the `+q+` process should block on response write`, noBareResponse)
-	r.add(Then, `the `+q+` process should unblock and complete write`, noBareResponse)
+	// 13.6: the server's response write, which the scenario expects to
+	// block on a full response ring. See responseWrite.
+	r.add(Then, `the `+q+` process attempts to send response of `+q+` bytes`, func(ctx context.Context, w *world, a []string) error {
+		n, err := atoi(a[1], "size")
+		if err != nil {
+			return err
+		}
+		rw, err := w.responseWrite(ctx)
+		if err != nil {
+			return err
+		}
+		if rw.size != n {
+			return fmt.Errorf("the handler's response to the request is %d bytes, not %d", rw.size, n)
+		}
+		return nil
+	})
+	r.add(Then, `the `+q+` process should block on response write`, func(ctx context.Context, w *world, _ []string) error {
+		rw, err := w.responseWrite(ctx)
+		if err != nil {
+			return err
+		}
+		span := uint64(16 + rw.size)
+		return fmt.Errorf("the handler's %d-byte response (%d with its header) was written at once: the client's response ring holds %d bytes "+
+			"and had %d free before it (responses written: %d, unread: %d). A response write blocks only behind unread responses "+
+			"with less than %d bytes free, and the server has answered every request it got (%d): a duplex server writes exactly one response per request "+
+			"(the n-th response answers the n-th request; the reference servers' handlers return theirs the same way), so there is no "+
+			"second response to block; see harmony/CONTRADICTIONS.md",
+			rw.size, span, rw.ring, rw.freeBefore, rw.responses, rw.unread, span, rw.responses)
+	})
+	r.add(Then, `the `+q+` process should unblock and complete write`, func(ctx context.Context, w *world, _ []string) error {
+		rw, err := w.responseWrite(ctx)
+		if err != nil {
+			return err
+		}
+		w.logf(LevelInformation, "the %d-byte response was written (it never blocked)", rw.size)
+		return nil
+	})
 	r.add(When, `the `+q+` process acquires zero-copy request buffer of size `+q, func(_ context.Context, w *world, a []string) error {
 		dc, err := w.duplexClient()
 		if err != nil {
@@ -741,4 +777,55 @@ func registerDuplex(r *Registry) {
 		}
 		return nil
 	})
+}
+
+// responseSeen is what a server serve knows of its last response write.
+type responseSeen struct {
+	size              int    // the response's payload bytes
+	ring, freeBefore  uint64 // the response ring's size, and its free bytes before the response
+	responses, unread uint64 // responses written so far, and those the client has not read
+}
+
+// responseWrite waits (up to 5 s) for the handler to have answered a
+// request, then reads the response ring's control block.
+func (w *world) responseWrite(ctx context.Context) (responseSeen, error) {
+	d := w.server
+	if d == nil || d.cancel == nil {
+		return responseSeen{}, errors.New("this process runs no duplex handler")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		d.mu.Lock()
+		sizes, wrote, served := append([]int(nil), d.sizes...), d.wrote, d.served
+		d.mu.Unlock()
+		if wrote != nil {
+			return responseSeen{}, fmt.Errorf("the handler's response write failed: %w", wrote)
+		}
+		if served > 0 && len(sizes) > 0 {
+			b := make([]byte, 0x50)
+			f, err := os.Open("/dev/shm/" + w.bufferName(d.name) + "_response")
+			if err != nil {
+				return responseSeen{}, fmt.Errorf("open the response ring: %w", err)
+			}
+			_, err = f.ReadAt(b, 0)
+			f.Close()
+			if err != nil {
+				return responseSeen{}, fmt.Errorf("read the response ring's control block: %w", err)
+			}
+			le := binary.LittleEndian
+			size, free := le.Uint64(b[0x20:]), le.Uint64(b[0x28:])
+			written, read := le.Uint64(b[0x40:]), le.Uint64(b[0x48:])
+			last := sizes[len(sizes)-1]
+			return responseSeen{size: last, ring: size, freeBefore: free + uint64(16+last),
+				responses: uint64(len(sizes)), unread: written - read}, nil
+		}
+		if time.Now().After(deadline) {
+			return responseSeen{}, errors.New("the handler wrote no response within 5 s")
+		}
+		select {
+		case <-ctx.Done():
+			return responseSeen{}, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

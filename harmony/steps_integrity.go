@@ -65,7 +65,11 @@ func registerIntegrity(r *Registry) {
 			return fmt.Errorf("the last error is not a sequence error: %v", w.lastErr)
 		}
 		if fmt.Sprint(se.Expected) != a[0] || fmt.Sprint(se.Got) != a[1] {
-			return fmt.Errorf("the error shows expected %d got %d, want expected %s got %s", se.Expected, se.Got, a[0], a[1])
+			return fmt.Errorf("the error shows expected %d got %d, want expected %s got %s. This reader had read the frames with sequences %v, "+
+				"so the next frame, the one corrupted, is frame %d, and a reader expects the sequence after the last it read "+
+				"(PROTOCOL.md, reading, step 3; the C++, C# and Python readers too): expected %s would need frame %d to have been read first; "+
+				"see harmony/CONTRADICTIONS.md",
+				se.Expected, se.Got, a[0], a[1], w.sequences, se.Expected, a[0], se.Expected)
 		}
 		return nil
 	})

@@ -1,10 +1,15 @@
 package harmony
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
 func TestContinuousFree(t *testing.T) {
@@ -67,4 +72,33 @@ func TestReferencePhrasingsOfProtocolSteps(t *testing.T) {
 		require.NoError(t, err, text)
 		assert.Contains(t, d.pattern, want, text)
 	}
+}
+
+// TestTooLargeWhy checks the explanations a refused frame gets: a frame
+// larger than the ring, and 4.8's frame that can never be placed at the
+// writer's offset.
+func TestTooLargeWhy(t *testing.T) {
+	name := fmt.Sprintf("zbtest-harmony-toolarge-%d", os.Getpid())
+	rd, err := ring.NewReader(name, ring.Config{PayloadSize: 10240}, ring.WithUnbatchedRelease())
+	require.NoError(t, err)
+	defer rd.Close()
+	wr, err := ring.Connect(name)
+	require.NoError(t, err)
+	defer wr.Close()
+
+	err = wr.WriteFrame(make([]byte, 1<<20))
+	require.ErrorIs(t, err, ring.ErrFrameTooLarge)
+	assert.Contains(t, tooLargeWhy(wr, 1<<20, err), "must fit the ring, here 10240 bytes")
+
+	require.NoError(t, wr.WriteFrame(make([]byte, 6144)))
+	f, err := rd.ReadFrame(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, f.Release())
+	err = wr.WriteFrame(make([]byte, 7168))
+	require.ErrorIs(t, err, ring.ErrFrameTooLarge)
+	why := tooLargeWhy(wr, 7168, err)
+	assert.Contains(t, why, "At write_pos 6160")
+	assert.Contains(t, why, "11264 free bytes")
+
+	assert.Empty(t, tooLargeWhy(wr, 10, ring.ErrBufferFull), "other errors get no explanation")
 }

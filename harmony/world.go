@@ -228,7 +228,7 @@ func (w *world) write(ctx context.Context, size int) error {
 	}
 	seq := w.nextSeq[w.current]
 	if err := wr.WriteFrame(framePattern(size, seq)); err != nil {
-		return fmt.Errorf("write frame %d of %d bytes: %w", seq, size, err)
+		return fmt.Errorf("write frame %d of %d bytes: %w%s", seq, size, err, tooLargeWhy(wr, size, err))
 	}
 	w.nextSeq[w.current] = seq + 1
 	return nil
@@ -240,7 +240,7 @@ func (w *world) writeBytes(ctx context.Context, p []byte) error {
 		return err
 	}
 	if err := wr.WriteFrame(p); err != nil {
-		return fmt.Errorf("write frame of %d bytes: %w", len(p), err)
+		return fmt.Errorf("write frame of %d bytes: %w%s", len(p), err, tooLargeWhy(wr, len(p), err))
 	}
 	w.nextSeq[w.current]++
 	return nil
@@ -413,4 +413,26 @@ func (w *world) joinBackground(ctx context.Context) error {
 	}
 	w.bg = nil
 	return b.err
+}
+
+// tooLargeWhy explains a frame-too-large refusal in the protocol's terms,
+// for the scenarios that expect such a frame to be written (4.8, 7.4; see
+// the README's "Scenarios that contradict the protocol").
+func tooLargeWhy(wr *ring.Writer, n int, err error) string {
+	if !errors.Is(err, ring.ErrFrameTooLarge) {
+		return ""
+	}
+	size, span := wr.PayloadSize(), uint64(16+n)
+	if span > size {
+		return fmt.Sprintf(". A frame and its 16-byte header must fit the ring, here %d bytes (PROTOCOL.md, frames in the ring: \"frame too large\"); "+
+			"see harmony/CONTRADICTIONS.md", size)
+	}
+	pos := wr.OIEB().PayloadWritePos.Load() % size
+	if toEnd := size - pos; toEnd < span {
+		return fmt.Sprintf(". At write_pos %d the frame does not fit the %d bytes before the end, so it needs those plus its own %d, %d free bytes, "+
+			"more than the %d-byte ring can ever have: no reader progress makes room (PROTOCOL.md, writing a frame, step 1; "+
+			"the reference writers wait for it until their timeout); see harmony/CONTRADICTIONS.md",
+			pos, toEnd, span, toEnd+span, size)
+	}
+	return ""
 }
