@@ -64,6 +64,9 @@ func DefaultRegistry() *Registry {
 	registerResources(r)
 	registerLimits(r)
 	registerDuplex(r)
+	registerPerf(r)
+	registerBench(r)
+	registerPermissions(r)
 	registerNotApplicable(r)
 	return r
 }
