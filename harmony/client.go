@@ -64,6 +64,15 @@ func startServe(pc PlatformConfig, role, platform string, hostPID, featureID int
 	for k, v := range pc.Environment {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	sp, err := launch(cmd, role, platform, log)
+	if err != nil {
+		return nil, fmt.Errorf("start the %s serve for %q (%s): %w", platform, role, pc.Executable, err)
+	}
+	return sp, nil
+}
+
+// launch starts cmd as a serve and reads its framed answers.
+func launch(cmd *exec.Cmd, role, platform string, log io.Writer) (*serveProcess, error) {
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -80,7 +89,7 @@ func startServe(pc PlatformConfig, role, platform string, hostPID, featureID int
 		cmd.Stderr = sp.stderr
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start the %s serve for %q (%s): %w", platform, role, pc.Executable, err)
+		return nil, err
 	}
 	go func() {
 		defer close(sp.responses)

@@ -66,6 +66,9 @@ func DefaultRegistry() *Registry {
 	registerDuplex(r)
 	registerWrap(r)
 	registerHeaders(r)
+	registerPerf(r)
+	registerBench(r)
+	registerPermissions(r)
 	registerNotApplicable(r)
 	return r
 }

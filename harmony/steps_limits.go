@@ -54,6 +54,7 @@ func (w *world) fillToLimit() error {
 		return fmt.Errorf("setrlimit: %w", err)
 	}
 	w.exhaust = e
+	w.logf(LevelInformation, "filling this serve's descriptor limit, lowered from %d to %d: on Linux, segments and named semaphores are files in /dev/shm, bounded host-wide by its size and inodes (filling those would starve every process on the machine) and per process by the descriptors open while they are created", e.saved.Cur, lowered.Cur)
 	for i := 0; i < 10*exhaustHeadroom; i++ {
 		base := fmt.Sprintf("exhaust-%d", i)
 		rd, err := ring.NewReader(w.bufferName(base), ring.Config{PayloadSize: 4096})

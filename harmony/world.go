@@ -69,6 +69,8 @@ type world struct {
 	exhaust       *exhaustion
 	crash         func() // ends the process at once (ServeConfig.Crash)
 	client        *duplexClient
+	perf          *perfState // features 9 and 14 (steps_perf.go, steps_bench.go)
+	perm          *permState // feature 10.6 (steps_permissions.go)
 
 	bg      *backgroundWriter
 	stopped *backgroundWriter // the last background writer a step stopped
@@ -103,6 +105,7 @@ func (w *world) clear() {
 	w.pendingCreate, w.createdNames = "", nil
 	w.server, w.client, w.exhaust = nil, nil, nil
 	w.wrap, w.wrapRd, w.freeChecks, w.freeFails, w.layoutLog, w.corruption = nil, nil, 0, nil, nil, nil
+	w.perf, w.perm = nil, nil
 }
 
 // crashSoon ends the process after d, as a crash would: the step that
