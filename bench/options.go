@@ -92,7 +92,7 @@ are still reported) or on bad arguments.
 `
 
 // benchStages are the stages in the order they run.
-var benchStages = []string{"floors", "pingpong", "stream", "relay", "idle"}
+var benchStages = []string{"floors", "pingpong", "stream", "relay", "idle", "openloop", "wake"}
 
 type benchOptions struct {
 	quick          bool
@@ -115,6 +115,7 @@ type benchOptions struct {
 	pin            string // pair, same or none
 	rounds         int    // alternating floor and ring rounds of a ping-pong
 	outDir         string
+	latencyOptions // the open-loop and wake stages (latency_options.go)
 }
 
 func (o *benchOptions) has(stage string) bool { return slices.Contains(o.stages, stage) }
@@ -146,6 +147,9 @@ func parseBenchArgs(args []string) (*benchOptions, error) {
 	if err := o.setLists(l); err != nil {
 		return nil, err
 	}
+	if err := o.setLatencyLists(); err != nil {
+		return nil, err
+	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
@@ -175,6 +179,7 @@ func benchFlags(o *benchOptions, l *benchLists) *flag.FlagSet {
 	fs.Var(pinValue{&o.pin}, "pin", "")
 	fs.IntVar(&o.rounds, "rounds", 5, "")
 	fs.StringVar(&o.outDir, "out", "", "")
+	latencyFlags(fs, &o.latencyOptions)
 	return fs
 }
 
@@ -208,6 +213,7 @@ func (o *benchOptions) applyPresets(fs *flag.FlagSet) {
 		preset("idle-time", func() { o.idleTime = time.Second })
 		preset("rounds", func() { o.rounds = 3 })
 	}
+	o.latencyPresets(fs, o.quick, o.smoke)
 }
 
 // setLists fills in the lists' defaults and checks their items; the
