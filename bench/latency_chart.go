@@ -8,10 +8,43 @@ package bench
 import (
 	"fmt"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 )
+
+// durationTicks labels a log axis of nanoseconds in time units: 1, 2 and
+// 5 times each power of ten, as "500 ns", "2 µs", "10 ms".
+func durationTicks(lo, hi float64) []plot.Tick {
+	ticks := logTicks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = shortNs(ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+// shortNs writes a tick's duration: 500 → "500 ns", 2e6 → "2 ms".
+func shortNs(ns float64) string {
+	g := func(v float64, unit string) string { return strconv.FormatFloat(v, 'g', 3, 64) + " " + unit }
+	switch {
+	case ns >= 1e9:
+		return g(ns/1e9, "s")
+	case ns >= 1e6:
+		return g(ns/1e6, "ms")
+	case ns >= 1e3:
+		return g(ns/1e3, "µs")
+	}
+	return g(ns, "ns")
+}
+
+// logNs makes an axis logarithmic, labelled in time units.
+func logNs(a *plot.Axis) {
+	a.Scale = plot.LogScale{}
+	a.Tick.Marker = plot.TickerFunc(durationTicks)
+}
 
 // namedChart is a chart and its file name.
 type namedChart struct {
@@ -51,7 +84,7 @@ func rateTicks(rates []float64) []plot.Tick {
 }
 
 // openLoopLatencyChart: x the offered rate (frames/s, log), y the
-// latency (µs, log); per notifier p50 solid and p99 dotted in one
+// latency (log); per notifier p50 solid and p99 dotted in one
 // colour.
 func openLoopLatencyChart(r *benchResults) *chart {
 	names := openLoopNames(r.OpenLoop)
@@ -59,8 +92,8 @@ func openLoopLatencyChart(r *benchResults) *chart {
 		return nil
 	}
 	ch := newChart(fmt.Sprintf("Open loop: one-way latency by offered rate, %d B frames (corrected for coordinated omission)", openLoopFrameBytes),
-		"offered rate (frames/s, log)", "latency (µs, log)")
-	ch.logY()
+		"offered rate (frames/s, log)", "latency (log)")
+	logNs(&ch.p.Y)
 	ch.p.X.Scale = plot.LogScale{}
 	var rates []float64
 	for _, o := range r.OpenLoop {
@@ -78,8 +111,8 @@ func openLoopLatencyChart(r *benchResults) *chart {
 				continue
 			}
 			x := float64(o.OfferedFPS)
-			p50 = append(p50, plotter.XY{X: x, Y: o.Latency.P50Ns / 1e3})
-			p99 = append(p99, plotter.XY{X: x, Y: o.Latency.P99Ns / 1e3})
+			p50 = append(p50, plotter.XY{X: x, Y: o.Latency.P50Ns})
+			p99 = append(p99, plotter.XY{X: x, Y: o.Latency.P99Ns})
 		}
 		ch.add(n+" p50", p50, i, solid)
 		ch.add(n+" p99", p99, i, dotted)
@@ -88,7 +121,7 @@ func openLoopLatencyChart(r *benchResults) *chart {
 }
 
 // openLoopParetoChart: x the CPU per frame of both processes without the
-// writer's pacing spin (ns, log), y the p99 (µs, log); a point per
+// writer's pacing spin (log), y the p99 (log); a point per
 // notifier and rate, a notifier's points joined from its lowest rate to
 // its highest.
 func openLoopParetoChart(r *benchResults) *chart {
@@ -97,10 +130,9 @@ func openLoopParetoChart(r *benchResults) *chart {
 		return nil
 	}
 	ch := newChart("Open loop: p99 latency against CPU per frame (a point per rate, joined lowest → highest)",
-		"CPU per frame, both processes, pacing spin excluded (ns, log)", "p99 latency (µs, log)")
-	ch.logY()
-	ch.p.X.Scale = plot.LogScale{}
-	ch.p.X.Tick.Marker = plot.TickerFunc(logTicks)
+		"CPU per frame, both processes, pacing spin excluded (log)", "p99 latency (log)")
+	logNs(&ch.p.Y)
+	logNs(&ch.p.X)
 	lo, hi := 0.0, 0.0
 	for i, n := range names {
 		var pts plotter.XYs
@@ -109,7 +141,7 @@ func openLoopParetoChart(r *benchResults) *chart {
 				continue
 			}
 			x := o.NotifierCPUNsPerFrame
-			pts = append(pts, plotter.XY{X: x, Y: o.Latency.P99Ns / 1e3})
+			pts = append(pts, plotter.XY{X: x, Y: o.Latency.P99Ns})
 			if lo == 0 || x < lo {
 				lo = x
 			}
@@ -125,19 +157,19 @@ func openLoopParetoChart(r *benchResults) *chart {
 }
 
 // wakeChart: x the idle gap (log), y the latency of the first frame
-// after it (µs, log); per notifier p50 solid and p99 dotted.
+// after it (log); per notifier p50 solid and p99 dotted.
 func wakeChart(r *benchResults) *chart {
 	if len(r.Wake) == 0 {
 		return nil
 	}
 	ch := newChart(fmt.Sprintf("Wake after idle: latency of the first %d B frame after a gap", openLoopFrameBytes),
-		"idle gap (log)", "latency (µs, log)")
-	ch.logY()
+		"idle gap (log)", "latency (log)")
+	logNs(&ch.p.Y)
 	ch.p.X.Scale = plot.LogScale{}
 	gaps := wakeGapsOf(r.Wake)
 	ticks := make([]plot.Tick, len(gaps))
 	for i, g := range gaps {
-		ticks[i] = plot.Tick{Value: float64(g), Label: fmtNs(float64(g))}
+		ticks[i] = plot.Tick{Value: float64(g), Label: shortNs(float64(g))}
 	}
 	ch.p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	logRange(&ch.p.X, float64(gaps[0]), float64(gaps[len(gaps)-1]))
@@ -153,8 +185,8 @@ func wakeChart(r *benchResults) *chart {
 			if k.Notifier != n || k.Latency.Count == 0 {
 				continue
 			}
-			p50 = append(p50, plotter.XY{X: float64(k.GapNs), Y: k.Latency.P50Ns / 1e3})
-			p99 = append(p99, plotter.XY{X: float64(k.GapNs), Y: k.Latency.P99Ns / 1e3})
+			p50 = append(p50, plotter.XY{X: float64(k.GapNs), Y: k.Latency.P50Ns})
+			p99 = append(p99, plotter.XY{X: float64(k.GapNs), Y: k.Latency.P99Ns})
 		}
 		ch.add(n+" p50", p50, i, solid)
 		ch.add(n+" p99", p99, i, dotted)

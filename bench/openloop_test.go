@@ -462,3 +462,14 @@ func TestEngineOpenLoopAndWake(t *testing.T) {
 	_, err = e.Wake("hybrid", 0, 5)
 	assert.Error(t, err)
 }
+
+func TestDurationTicks(t *testing.T) {
+	assert.Equal(t, []string{"500 ns", "2 µs", "10 ms", "1 s"}, []string{shortNs(500), shortNs(2e3), shortNs(1e7), shortNs(1e9)})
+	var labels []string
+	for _, tk := range durationTicks(900, 2.5e6) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	assert.Equal(t, []string{"1 µs", "2 µs", "5 µs", "10 µs", "20 µs", "50 µs", "100 µs", "200 µs", "500 µs", "1 ms", "2 ms"}, labels)
+}
