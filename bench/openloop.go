@@ -154,7 +154,6 @@ type openLoopWriterReport struct {
 // pacedWriter sends frames on a schedule through w.
 type pacedWriter struct {
 	w       *ring.Writer
-	clk     monoClock
 	payload []byte
 	spinNs  int64 // time spent spinning on the clock, while counting
 	lag     *latencyHist
@@ -162,7 +161,7 @@ type pacedWriter struct {
 
 // waitUntil sleeps or spins until due and returns the clock then.
 func (p *pacedWriter) waitUntil(due int64, counting bool) int64 {
-	now := p.clk.now()
+	now := monoNow()
 	for {
 		sleep, spin := paceStep(now, due, openLoopSpinWindow)
 		switch {
@@ -173,11 +172,11 @@ func (p *pacedWriter) waitUntil(due int64, counting bool) int64 {
 			// looks at the clock again.
 			ts := unix.NsecToTimespec(int64(sleep))
 			_ = unix.Nanosleep(&ts, nil)
-			now = p.clk.now()
+			now = monoNow()
 		case spin:
 			from := now
 			for now < due {
-				now = p.clk.now()
+				now = monoNow()
 			}
 			if counting {
 				p.spinNs += now - from
@@ -191,7 +190,7 @@ func (p *pacedWriter) waitUntil(due int64, counting bool) int64 {
 // send writes frame index of phase, stamped with its intended time.
 func (p *pacedWriter) send(intended int64, phase int, index uint64) error {
 	putOpenLoopHeader(p.payload, intended, phase, index)
-	putSentAt(p.payload, p.clk.now())
+	putSentAt(p.payload, monoNow())
 	return p.w.WriteFrame(p.payload)
 }
 
@@ -215,7 +214,7 @@ func (c *childIO) openLoopWriter(args []string) error {
 		return err
 	}
 	defer w.Close()
-	p := &pacedWriter{w: w, clk: newMonoClock(), payload: benchPayload(openLoopFrameBytes), lag: newLatencyHist()}
+	p := &pacedWriter{w: w, payload: benchPayload(openLoopFrameBytes), lag: newLatencyHist()}
 	c.say("READY")
 	if line, err := c.readLine(); err != nil || line != "go" {
 		return fmt.Errorf("waiting for go: got %q, %v", line, err)
@@ -223,7 +222,7 @@ func (c *childIO) openLoopWriter(args []string) error {
 	runtime.GC() // not during the measurement
 	var rep openLoopWriterReport
 	rep.PlannedSent = int64(frames)
-	start := p.clk.now() + int64(time.Millisecond)
+	start := monoNow() + int64(time.Millisecond)
 	var cpu0 time.Duration
 	var stats0 notify.Stats
 	sent := newRateWindow(int64(frames))
@@ -321,7 +320,6 @@ func (e *Engine) openLoopRate(notifier string, rate, warm, frames int, maxLag ti
 	if _, err := c.expect("READY"); err != nil {
 		return fig, err
 	}
-	clk := newMonoClock()
 	if err := c.send("go"); err != nil {
 		return fig, err
 	}
@@ -335,7 +333,7 @@ func (e *Engine) openLoopRate(notifier string, rate, warm, frames int, maxLag ti
 		if err != nil {
 			return fig, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
 		}
-		now := clk.now()
+		now := monoNow()
 		due, phase, _ := openLoopHeader(f.Bytes())
 		sent := sentAt(f.Bytes())
 		if err := f.Release(); err != nil {

@@ -63,16 +63,16 @@ func (c *childIO) wakeWriter(args []string) error {
 		return err
 	}
 	defer w.Close()
-	p := &pacedWriter{w: w, clk: newMonoClock(), payload: benchPayload(openLoopFrameBytes)}
+	p := &pacedWriter{w: w, payload: benchPayload(openLoopFrameBytes)}
 	c.say("READY")
 	if line, err := c.readLine(); err != nil || line != "go" {
 		return fmt.Errorf("waiting for go: got %q, %v", line, err)
 	}
 	runtime.GC()
-	if err := p.send(p.clk.now(), olWarm, 0); err != nil {
+	if err := p.send(monoNow(), olWarm, 0); err != nil {
 		return err
 	}
-	last := p.clk.now()
+	last := monoNow()
 	rep := wakeWriterReport{Stats: make([]notify.Stats, len(gaps))}
 	for k, gap := range gaps {
 		if k > 0 {
@@ -85,7 +85,7 @@ func (c *childIO) wakeWriter(args []string) error {
 				return err
 			}
 			rep.Stats[k] = rep.Stats[k].Add(statsSub(w.Stats(), before))
-			last = p.clk.now()
+			last = monoNow()
 		}
 	}
 	if err := p.send(0, olQuit, 0); err != nil {
@@ -154,7 +154,6 @@ func (e *Engine) wake(notifier string, gaps []time.Duration, samples []int) ([]W
 	if _, err := c.expect("READY"); err != nil {
 		return nil, err
 	}
-	clk := newMonoClock()
 	if err := c.send("go"); err != nil {
 		return nil, err
 	}
@@ -171,7 +170,7 @@ func (e *Engine) wake(notifier string, gaps []time.Duration, samples []int) ([]W
 		if err != nil {
 			return nil, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
 		}
-		now := clk.now()
+		now := monoNow()
 		sent, phase, index := openLoopHeader(f.Bytes())
 		if err := f.Release(); err != nil {
 			return nil, err
