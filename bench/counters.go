@@ -14,11 +14,12 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
-// opCounters are the counters of one measurement. Readers sums the
+// OpCounters are the notifier counters of one measurement (see
+// notify.Stats), over its measured window. Readers sums the
 // sides that wait for data (and post space), Writers the sides that post
 // data (and wait for space): in a ping-pong, each process has one of
 // each. The per-operation figures count both.
-type opCounters struct {
+type OpCounters struct {
 	Ops     int64        `json:"ops"` // frames (stream, open loop, wake) or round trips (ping-pong)
 	Readers notify.Stats `json:"readers"`
 	Writers notify.Stats `json:"writers"`
@@ -38,13 +39,13 @@ type opCounters struct {
 // newOpCounters derives the per-operation figures of readers' and
 // writers' counters over ops operations; nil when nothing was counted
 // (a notifier that keeps no counters still has the ring's Frames).
-func newOpCounters(ops int64, readers, writers notify.Stats) *opCounters {
+func newOpCounters(ops int64, readers, writers notify.Stats) *OpCounters {
 	if ops <= 0 {
 		return nil
 	}
 	all := readers.Add(writers)
 	per := func(v uint64) float64 { return float64(v) / float64(ops) }
-	return &opCounters{
+	return &OpCounters{
 		Ops: ops, Readers: readers, Writers: writers,
 		WakesPerOp:      per(all.Wakes),
 		SleepsPerOp:     per(all.Sleeps),
@@ -98,7 +99,7 @@ func fmtCount(n uint64) string {
 
 // counterCells are a row's counter columns (counterHeaders), "-" without
 // counters.
-func counterCells(c *opCounters) []string {
+func counterCells(c *OpCounters) []string {
 	if c == nil {
 		return []string{missing, missing, missing, missing}
 	}
@@ -121,7 +122,7 @@ func counterLegend(w io.Writer, op string) {
 type counterRow struct {
 	name  string
 	bytes int
-	c     *opCounters
+	c     *OpCounters
 }
 
 // printCounterTable prints a stage's counters below its table: one row

@@ -391,7 +391,7 @@ type PingPongFigures struct {
 	PingCPUNsPerRT float64 // this process: writes the request, reads the response
 	EchoCPUNsPerRT float64 // the child: reads the request, writes it back
 	Placement      Placement
-	Counters       *opCounters // both processes' notify.Stats, per round trip
+	Counters       *OpCounters // both processes' notify.Stats, per round trip
 
 	hist             *latencyHist // the round trips, for merging rounds
 	readers, writers notify.Stats // this process's sides, over the round
@@ -559,7 +559,7 @@ type StreamFigures struct {
 	FramesPerSec           float64
 	ReaderCPUSecPerMFrames float64     // CPU seconds per million frames, this process
 	WriterCPUSecPerMFrames float64     // the same, the writer child
-	Counters               *opCounters // both processes' notify.Stats, per frame
+	Counters               *OpCounters // both processes' notify.Stats, per frame
 }
 
 // stream measures a child writing frames of size bytes as fast as the

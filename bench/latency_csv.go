@@ -40,7 +40,7 @@ func latencyCSV(m map[string]string, l Latency) {
 }
 
 // countersCSV fills a row's counter columns (none without counters).
-func countersCSV(m map[string]string, c *opCounters) {
+func countersCSV(m map[string]string, c *OpCounters) {
 	if c == nil {
 		return
 	}
@@ -85,7 +85,7 @@ func withLatencyColumns(r *benchResults, rows [][]string) [][]string {
 }
 
 // countersOfRow finds the counters of a ping-pong or stream row.
-func countersOfRow(r *benchResults, stage, name, bytes string) *opCounters {
+func countersOfRow(r *benchResults, stage, name, bytes string) *OpCounters {
 	size, err := strconv.Atoi(bytes)
 	if err != nil {
 		return nil

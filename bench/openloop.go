@@ -140,15 +140,14 @@ func openLoopMaxLag(d time.Duration) time.Duration {
 
 // openLoopWriterReport is the writer child's RESULT.
 type openLoopWriterReport struct {
-	CPUNs       int64        `json:"cpu_ns"`         // CPU time over the measured frames
-	PacingNs    int64        `json:"pacing_spin_ns"` // of which spinning on the clock
-	Frames      int64        `json:"frames"`         // measured frames sent
-	SentFPS     float64      `json:"sent_fps"`       // 10th to 90th percentile frame
-	LagP99Ns    float64      `json:"lag_p99_ns"`     // how late frames went out
-	LagMaxNs    float64      `json:"lag_max_ns"`
-	GaveUp      bool         `json:"gave_up"` // fell openLoopMaxLag behind
-	Stats       notify.Stats `json:"stats"`   // over the measured frames
-	PlannedSent int64        `json:"planned"`
+	CPUNs    int64        `json:"cpu_ns"`         // CPU time over the measured frames
+	PacingNs int64        `json:"pacing_spin_ns"` // of which spinning on the clock
+	Frames   int64        `json:"frames"`         // measured frames sent
+	SentFPS  float64      `json:"sent_fps"`       // 10th to 90th percentile frame
+	LagP99Ns float64      `json:"lag_p99_ns"`     // how late frames went out
+	LagMaxNs float64      `json:"lag_max_ns"`
+	GaveUp   bool         `json:"gave_up"` // fell openLoopMaxLag behind
+	Stats    notify.Stats `json:"stats"`   // over the measured frames
 }
 
 // pacedWriter sends frames on a schedule through w.
@@ -221,7 +220,6 @@ func (c *childIO) openLoopWriter(args []string) error {
 	}
 	runtime.GC() // not during the measurement
 	var rep openLoopWriterReport
-	rep.PlannedSent = int64(frames)
 	start := monoNow() + int64(time.Millisecond)
 	var cpu0 time.Duration
 	var stats0 notify.Stats
@@ -289,12 +287,12 @@ type OpenLoopFigures struct {
 	ReaderCPUNsPerFrame float64
 	WriterCPUNsPerFrame float64
 	PacingNsPerFrame    float64
-	LagP99Ns, LagMaxNs  float64 // how late the writer sent
-	Saturated           bool    // below saturatedShare of the rate
-	Overwhelmed         bool    // below overwhelmedShare: higher rates are not tried
-	GaveUp              bool
-	Counters            *opCounters
-	Placement           Placement
+	LagP99Ns, LagMaxNs  float64     // how late the writer sent
+	Saturated           bool        // below saturatedShare of the rate
+	Overwhelmed         bool        // below overwhelmedShare: higher rates are not tried
+	GaveUp              bool        // the writer fell maxLag behind and stopped
+	Counters            *OpCounters // both processes' counters over the measured frames
+	Placement           Placement   // where the two processes ran while measured
 }
 
 // openLoopRate measures notifier at one offered rate: warm frames
@@ -431,7 +429,7 @@ type openLoopResult struct {
 	Saturated             bool        `json:"saturated"`
 	Skipped               bool        `json:"skipped,omitempty"` // not run: a lower rate saturated
 	Note                  string      `json:"note,omitempty"`
-	Counters              *opCounters `json:"counters,omitempty"`
+	Counters              *OpCounters `json:"counters,omitempty"`
 	Placement             Placement   `json:"placement"`
 }
 

@@ -88,7 +88,7 @@ type pingPongResult struct {
 	P99OverSemFloor  float64      `json:"p99_over_semaphore_floor,omitempty"`
 	PingCPUNsPerRT   float64      `json:"ping_cpu_ns_per_round_trip"`
 	EchoCPUNsPerRT   float64      `json:"echo_cpu_ns_per_round_trip"`
-	Counters         *opCounters  `json:"counters,omitempty"` // both processes, per round trip
+	Counters         *OpCounters  `json:"counters,omitempty"` // both processes, per round trip
 }
 
 // streamResult is a writer process streaming into a reader process.
@@ -103,7 +103,7 @@ type streamResult struct {
 	OverMemcpy             float64     `json:"ratio_to_memcpy,omitempty"`
 	ReaderCPUSecPerMFrames float64     `json:"reader_cpu_seconds_per_million_frames"`
 	WriterCPUSecPerMFrames float64     `json:"writer_cpu_seconds_per_million_frames"`
-	Counters               *opCounters `json:"counters,omitempty"` // per frame
+	Counters               *OpCounters `json:"counters,omitempty"` // per frame
 }
 
 // relayResult is the relay round trip at one rate.

@@ -120,10 +120,10 @@ func parseWakePlan(gapList, sampleList string) ([]time.Duration, []int, error) {
 // WakeFigures are what one gap measured.
 type WakeFigures struct {
 	Gap       time.Duration
-	Latency   Latency // send → ReadFrame returned, one way
-	GapP50Ns  float64 // the idle time actually seen between frames (send to send)
-	Counters  *opCounters
-	Placement Placement
+	Latency   Latency     // send → ReadFrame returned, one way
+	GapP50Ns  float64     // the idle time actually seen between frames (send to send)
+	Counters  *OpCounters // both processes' counters over the gap's frames
+	Placement Placement   // where the two processes ran (all gaps)
 }
 
 // wake measures notifier's first frame after each of gaps, samples[k]
@@ -234,7 +234,7 @@ type wakeResult struct {
 	// Latency is one way: the reader's CLOCK_MONOTONIC at ReadFrame's
 	// return minus the writer's just before WriteFrame.
 	Latency   Latency     `json:"latency"`
-	Counters  *opCounters `json:"counters,omitempty"`
+	Counters  *OpCounters `json:"counters,omitempty"`
 	Placement Placement   `json:"placement"`
 }
 
