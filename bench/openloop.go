@@ -520,11 +520,12 @@ func printOpenLoop(w io.Writer, r *benchResults) {
 
 // adaptiveVersus compares the adaptive notifier with hybrid (p50 at the
 // highest rate all three sustained) and futex (CPU per frame, both
-// sides without pacing, at the lowest rate): the goals for it.
+// sides without pacing, at the lowest rate all three sustained): the
+// goals set for it. A saturated rate is no comparison.
 func adaptiveVersus(rows []openLoopResult) string {
 	get := func(n string, rate int) (openLoopResult, bool) {
 		for _, o := range rows {
-			if o.Notifier == n && o.OfferedFPS == rate && !o.Skipped && o.Latency.Count > 0 {
+			if o.Notifier == n && o.OfferedFPS == rate && !o.Saturated && o.Latency.Count > 0 {
 				return o, true
 			}
 		}
@@ -532,7 +533,7 @@ func adaptiveVersus(rows []openLoopResult) string {
 	}
 	lo, hi := 0, 0
 	for _, o := range rows {
-		if o.Notifier != "adaptive" || o.Skipped || o.Saturated {
+		if o.Notifier != "adaptive" || o.Saturated {
 			continue
 		}
 		_, okH := get("hybrid", o.OfferedFPS)

@@ -245,6 +245,14 @@ func TestAdaptiveVersus(t *testing.T) {
 	// p50 1.1 µs ÷ 1 µs at 1 M/s; CPU (11 + 1) µs ÷ (10 + 1) µs at 1 k/s.
 	assert.Equal(t, "adaptive: p50 at 1.00 M/s 1.10× hybrid's (goal ≤ 1.2×); CPU/frame (both−pacing) at 1.00 k/s 1.09× futex's (goal ≤ 1.2×).", s)
 	assert.Empty(t, adaptiveVersus(sampleResults().OpenLoop), "nothing to compare")
+	// Hybrid saturated at 1 M/s: the p50s are compared at 1 k/s.
+	r := latencySample()
+	for i := range r.OpenLoop {
+		if r.OpenLoop[i].Notifier == "hybrid" && r.OpenLoop[i].OfferedFPS == 1_000_000 {
+			r.OpenLoop[i].Saturated = true
+		}
+	}
+	assert.Contains(t, adaptiveVersus(r.OpenLoop), "p50 at 1.00 k/s 1.10× hybrid's")
 }
 
 func TestPrintLatencyStages(t *testing.T) {
