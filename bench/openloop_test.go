@@ -41,7 +41,7 @@ func TestIntendedScheduleDoesNotDrift(t *testing.T) {
 }
 
 func TestPaceStep(t *testing.T) {
-	w := 100 * time.Microsecond
+	w := 100 * time.Microsecond // a window of the test's own
 	for _, c := range []struct {
 		name      string
 		now, due  int64

@@ -64,6 +64,9 @@ func (c *childIO) wakeWriter(args []string) error {
 	}
 	defer w.Close()
 	p := &pacedWriter{w: w, payload: benchPayload(openLoopFrameBytes)}
+	if err := precisePacing(); err != nil {
+		return err
+	}
 	c.say("READY")
 	if line, err := c.readLine(); err != nil || line != "go" {
 		return fmt.Errorf("waiting for go: got %q, %v", line, err)
