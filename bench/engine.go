@@ -393,7 +393,8 @@ type PingPongFigures struct {
 	Placement      Placement
 	Counters       *OpCounters // both processes' notify.Stats, per round trip
 
-	hist             *latencyHist // the round trips, for merging rounds
+	hist *latencyHist // the round trips, for merging rounds
+
 	readers, writers notify.Stats // this process's sides, over the round
 }
 
@@ -557,9 +558,10 @@ type StreamFigures struct {
 	Frames                 int64
 	Seconds                float64
 	FramesPerSec           float64
-	ReaderCPUSecPerMFrames float64     // CPU seconds per million frames, this process
-	WriterCPUSecPerMFrames float64     // the same, the writer child
-	Counters               *OpCounters // both processes' notify.Stats, per frame
+	ReaderCPUSecPerMFrames float64 // CPU seconds per million frames, this process
+	WriterCPUSecPerMFrames float64 // the same, the writer child
+
+	Counters *OpCounters // both processes' notify.Stats, per frame
 }
 
 // stream measures a child writing frames of size bytes as fast as the

@@ -93,17 +93,18 @@ type pingPongResult struct {
 
 // streamResult is a writer process streaming into a reader process.
 type streamResult struct {
-	Notifier               string      `json:"notifier"`
-	FrameBytes             int         `json:"frame_bytes"`
-	Frames                 int64       `json:"frames"`
-	Seconds                float64     `json:"seconds"`
-	FramesPerSec           float64     `json:"frames_per_second"`
-	GBPerSec               float64     `json:"gb_per_second"`
-	MemcpyGBPerSec         float64     `json:"memcpy_gb_per_second,omitempty"`
-	OverMemcpy             float64     `json:"ratio_to_memcpy,omitempty"`
-	ReaderCPUSecPerMFrames float64     `json:"reader_cpu_seconds_per_million_frames"`
-	WriterCPUSecPerMFrames float64     `json:"writer_cpu_seconds_per_million_frames"`
-	Counters               *OpCounters `json:"counters,omitempty"` // per frame
+	Notifier               string  `json:"notifier"`
+	FrameBytes             int     `json:"frame_bytes"`
+	Frames                 int64   `json:"frames"`
+	Seconds                float64 `json:"seconds"`
+	FramesPerSec           float64 `json:"frames_per_second"`
+	GBPerSec               float64 `json:"gb_per_second"`
+	MemcpyGBPerSec         float64 `json:"memcpy_gb_per_second,omitempty"`
+	OverMemcpy             float64 `json:"ratio_to_memcpy,omitempty"`
+	ReaderCPUSecPerMFrames float64 `json:"reader_cpu_seconds_per_million_frames"`
+	WriterCPUSecPerMFrames float64 `json:"writer_cpu_seconds_per_million_frames"`
+
+	Counters *OpCounters `json:"counters,omitempty"` // both processes, per frame
 }
 
 // relayResult is the relay round trip at one rate.
