@@ -357,15 +357,17 @@ func (e *Engine) openLoopRate(notifier string, rate, warm, frames int, maxLag ti
 			return fig, err
 		}
 		if phase == olQuit {
-			cpu1, stats1 = cpuTime(), r.Stats()
+			cpu1, stats1 = cpuTime()-c.samplerCPU(), r.Stats()
 			break
 		}
 		if phase != olMeasured {
 			continue
 		}
 		if got == 0 {
-			cpu0, stats0 = cpuTime(), r.Stats()
 			c.resample()
+			// The reader's CPU: this process's, less the placement
+			// sampler's thread.
+			cpu0, stats0 = cpuTime()-c.samplerCPU(), r.Stats()
 		}
 		h.RecordNs(now - due)
 		hSent.RecordNs(now - sent)
@@ -526,11 +528,14 @@ func printOpenLoop(w io.Writer, r *benchResults) {
 	fmt.Fprintln(w, "writer's schedule (intended-time correction for coordinated omission: a writer behind schedule sends at")
 	fmt.Fprintln(w, "once with the intended stamp, and its delay counts); p99 from send: from the actual send, uncorrected,")
 	fmt.Fprintln(w, "without the writer's lateness (writer late p99). cpu/f: CPU time per frame of each process over its")
-	fmt.Fprintln(w, "measured window (getrusage): reader = this process; writer = the child, which paces itself by sleeping")
-	fmt.Fprintf(w, "until %s before a frame is due and spinning on the clock after: (pacing) is that spin, the harness's\n", fmtNs(float64(openLoopSpinWindow)))
-	fmt.Fprintln(w, "cost; both−pacing = reader + writer − pacing, the notifier's cost on both sides. sent/received: the")
-	fmt.Fprintf(w, "rates between the 10th and 90th percentile frames; saturated: either < %.0f%% of the offered rate, or\n", 100*saturatedShare)
-	fmt.Fprintf(w, "the writer fell half its window behind and stopped; below %.0f%% the higher rates are not run.\n", 100*overwhelmedShare)
+	fmt.Fprintln(w, "measured window (getrusage): reader = this process, less its placement sampler's thread; writer = the")
+	fmt.Fprintf(w, "child, which paces itself by sleeping until %s before a frame is due and spinning on the clock after:\n",
+		fmtNs(float64(openLoopSpinWindow)))
+	fmt.Fprintln(w, "(pacing) is that spin, the harness's cost; both−pacing = reader + writer − pacing, the notifier's cost on")
+	fmt.Fprintln(w, "both sides. sent/received: the rates between the 10th and 90th percentile frames; saturated: either")
+	fmt.Fprintf(w, "< %.0f%% of the offered rate, or", 100*saturatedShare)
+	fmt.Fprintf(w, " the writer fell half its window behind and stopped; below %.0f%% the\n", 100*overwhelmedShare)
+	fmt.Fprintln(w, "higher rates are not run.")
 	counterLegend(w, "f")
 	if s := adaptiveVersus(r.OpenLoop); s != "" {
 		fmt.Fprintln(w, s)

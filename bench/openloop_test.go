@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/zerobuffer/zerobuffer-go/notify"
 )
@@ -467,4 +469,37 @@ func TestDurationTicks(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"1 µs", "2 µs", "5 µs", "10 µs", "20 µs", "50 µs", "100 µs", "200 µs", "500 µs", "1 ms", "2 ms"}, labels)
+}
+
+func TestThreadCPUTime(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := unix.Gettid()
+	own := func() time.Duration {
+		var ts unix.Timespec
+		require.NoError(t, unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts))
+		return time.Duration(ts.Nano())
+	}
+	// The same clock as the thread's own: between two of its readings.
+	for range 100 {
+		a := own()
+		b := threadCPUTime(tid)
+		c := own()
+		require.LessOrEqual(t, a, b)
+		require.LessOrEqual(t, b, c)
+	}
+	assert.Zero(t, threadCPUTime(1<<22+12345), "no such thread")
+}
+
+func TestSamplerCPU(t *testing.T) {
+	t.Cleanup(func() { checkNoBenchFiles(t) })
+	e := NewEngine(context.Background())
+	defer e.Close()
+	c, err := e.start("no-such-role", nil)
+	require.NoError(t, err)
+	defer c.kill()
+	a := c.samplerCPU()
+	b := c.samplerCPU()
+	assert.LessOrEqual(t, a, b, "a thread's CPU time only grows")
+	assert.NotZero(t, c.sampler.tid.Load(), "the sampler named its thread")
 }
