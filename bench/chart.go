@@ -55,6 +55,11 @@ func writeCharts(dir string, r *benchResults) ([]string, error) {
 	if err := save("relay-latency.svg", relayChart(r)); err != nil {
 		return files, err
 	}
+	for _, c := range latencyCharts(r) { // latency_chart.go
+		if err := save(c.file, c.chart); err != nil {
+			return files, err
+		}
+	}
 	return files, nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zerobuffer/zerobuffer-go/internal/cli"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -54,6 +55,10 @@ type childReport struct {
 	CPUNs  int64 `json:"cpu_ns"`  // CPU time of the measured part
 	Frames int64 `json:"frames"`  // frames in the measured part
 	WallNs int64 `json:"wall_ns"` // wall time of the measured part (idle)
+	// The child's notify.Stats over the measured part: its reader's and
+	// its writer's (echo), or its writer's (stream).
+	ReaderStats notify.Stats `json:"reader_stats"`
+	WriterStats notify.Stats `json:"writer_stats"`
 }
 
 // RunChild runs the role this process was started in, and exits, when
@@ -94,6 +99,10 @@ func benchChildMain(role string, args []string, stdin io.Reader, stdout, stderr 
 		err = c.relay(args)
 	case "idle-reader":
 		err = c.idleReader(args)
+	case "openloop-writer":
+		err = c.openLoopWriter(args)
+	case "wake-writer":
+		err = c.wakeWriter(args)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -187,6 +196,7 @@ func (c *childIO) echo(args []string) error {
 	ctx := context.Background()
 	var rep childReport
 	var cpu0 time.Duration
+	var r0, w0 notify.Stats
 	measuring := false
 	for {
 		f, err := r.ReadFrame(ctx)
@@ -198,8 +208,10 @@ func (c *childIO) echo(args []string) error {
 		if measuring != (p[0] == markMeasured) {
 			if measuring {
 				rep.CPUNs += int64(cpuTime() - cpu0)
+				rep.ReaderStats = rep.ReaderStats.Add(statsSub(r.Stats(), r0))
+				rep.WriterStats = rep.WriterStats.Add(statsSub(w.Stats(), w0))
 			} else {
-				cpu0 = cpuTime()
+				cpu0, r0, w0 = cpuTime(), r.Stats(), w.Stats()
 			}
 			measuring = !measuring
 		}
@@ -276,11 +288,12 @@ func (c *childIO) streamWriter(args []string) error {
 	}()
 	var frames, markFrames int64
 	var markCPU time.Duration
+	var markStats notify.Stats
 	seen := int32(0)
 	for {
 		if p := phase.Load(); p != seen {
 			if seen == 0 {
-				markFrames, markCPU = frames, cpuTime()
+				markFrames, markCPU, markStats = frames, cpuTime(), w.Stats()
 			}
 			if p == 2 {
 				break
@@ -292,7 +305,7 @@ func (c *childIO) streamWriter(args []string) error {
 		}
 		frames++
 	}
-	rep := childReport{CPUNs: int64(cpuTime() - markCPU), Frames: frames - markFrames}
+	rep := childReport{CPUNs: int64(cpuTime() - markCPU), Frames: frames - markFrames, WriterStats: statsSub(w.Stats(), markStats)}
 	payload[0] = markQuit
 	if err := w.WriteFrame(payload); err != nil {
 		return err

@@ -4,13 +4,18 @@
 // bench`, offered as a library so that a notifier written outside this
 // module is measured exactly like the built-in ones.
 //
-// A run has five stages: floors (raw round trips between two processes
+// A run has seven stages: floors (raw round trips between two processes
 // without a ring: a polled cache line, a futex ping-pong, a semaphore
 // ping-pong; and memcpy into a warm shared mapping), pingpong (round
 // trips through a request ring and a response ring), stream (a writer
 // process into a reader process), relay (3.1 MB frames through a relay
-// process and back, paced) and idle (the CPU a waiting reader burns). It
-// prints a table per stage, the goals as PASS or MISS, and with --out
+// process and back, paced), idle (the CPU a waiting reader burns),
+// openloop (64 B frames at fixed offered rates, one-way latency from
+// each frame's intended send time: corrected for coordinated omission,
+// with each side's CPU per frame) and wake (the first frame after an
+// idle gap). Beside the figures it prints the notifiers' counters
+// (notify.Stats: wake and sleeping system calls, spurious wake-ups,
+// spins). It prints a table per stage, the goals as PASS or MISS, and with --out
 // writes results.json, results.csv and SVG charts. Usage lists the
 // options.
 //

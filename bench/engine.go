@@ -32,6 +32,7 @@ import (
 
 	"github.com/zerobuffer/zerobuffer-go/internal/floor"
 	"github.com/zerobuffer/zerobuffer-go/internal/shm"
+	"github.com/zerobuffer/zerobuffer-go/notify"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
@@ -390,8 +391,11 @@ type PingPongFigures struct {
 	PingCPUNsPerRT float64 // this process: writes the request, reads the response
 	EchoCPUNsPerRT float64 // the child: reads the request, writes it back
 	Placement      Placement
+	Counters       *OpCounters // both processes' notify.Stats, per round trip
 
 	hist *latencyHist // the round trips, for merging rounds
+
+	readers, writers notify.Stats // this process's sides, over the round
 }
 
 // openLoop sets up a loop through a child playing role (echo or relay,
@@ -441,6 +445,7 @@ func (e *Engine) pingPong(notifier string, size int, warm, d time.Duration, maxR
 	}
 	echoCPU, err := s.finish()
 	fig.EchoCPUNsPerRT = echoCPU
+	fig.Counters = newOpCounters(fig.Latency.Count, fig.readers.Add(s.echoReaders), fig.writers.Add(s.echoWriters))
 	return fig, err
 }
 
@@ -454,6 +459,8 @@ type pingSession struct {
 	closeLoop func()
 	payload   []byte
 	measured  int64 // round trips recorded over all rounds
+
+	echoReaders, echoWriters notify.Stats // the echo child's, once finished
 }
 
 func (e *Engine) openPingPong(notifier string, size int) (*pingSession, error) {
@@ -491,6 +498,7 @@ func (s *pingSession) measure(warm, d time.Duration, maxRounds int) (PingPongFig
 	s.c.resample() // where it ran while measured, not before
 	s.payload[0] = markMeasured
 	h := newLatencyHist()
+	r0, w0 := s.r.Stats(), s.w.Stats()
 	cpu0 := cpuTime()
 	start := time.Now()
 	last := start
@@ -506,6 +514,7 @@ func (s *pingSession) measure(warm, d time.Duration, maxRounds int) (PingPongFig
 		}
 	}
 	cpu := cpuTime() - cpu0
+	fig.readers, fig.writers = statsSub(s.r.Stats(), r0), statsSub(s.w.Stats(), w0)
 	fig.Placement = s.c.resample()
 	s.measured += h.Count()
 	fig.Latency, fig.hist = h.Summary(), h
@@ -538,6 +547,7 @@ func (s *pingSession) finish() (float64, error) {
 	if err := s.c.wait(); err != nil {
 		return 0, err
 	}
+	s.echoReaders, s.echoWriters = rep.ReaderStats, rep.WriterStats
 	return float64(rep.CPUNs) / float64(max(rep.Frames, 1)), nil
 }
 
@@ -550,6 +560,8 @@ type StreamFigures struct {
 	FramesPerSec           float64
 	ReaderCPUSecPerMFrames float64 // CPU seconds per million frames, this process
 	WriterCPUSecPerMFrames float64 // the same, the writer child
+
+	Counters *OpCounters // both processes' notify.Stats, per frame
 }
 
 // stream measures a child writing frames of size bytes as fast as the
@@ -595,6 +607,7 @@ func (e *Engine) stream(notifier string, size int, warm, d time.Duration, maxFra
 	fig.FramesPerSec = perSecond(fig.Frames, win.stopAt.Sub(win.markAt))
 	fig.ReaderCPUSecPerMFrames = secondsPerMillion(win.stopCPU-win.markCPU, fig.Frames)
 	fig.WriterCPUSecPerMFrames = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
+	fig.Counters = newOpCounters(fig.Frames, statsSub(win.stopStats, win.markStats), rep.WriterStats)
 	return fig, nil
 }
 
@@ -604,6 +617,7 @@ type streamWindow struct {
 	markFrames, stopFrames int64
 	markCPU, stopCPU       time.Duration
 	markAt, stopAt         time.Time
+	markStats, stopStats   notify.Stats
 }
 
 // receiveStream reads and releases the writer child's frames until its
@@ -636,12 +650,12 @@ func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d 
 			now := time.Now()
 			switch {
 			case phase == 0 && now.Sub(start) >= warm:
-				phase, win.markAt, win.markFrames, win.markCPU = 1, now, frames, cpuTime()
+				phase, win.markAt, win.markFrames, win.markCPU, win.markStats = 1, now, frames, cpuTime(), r.Stats()
 				if err := c.send("mark"); err != nil {
 					return win, err
 				}
 			case phase == 1 && (now.Sub(win.markAt) >= d || frames-win.markFrames >= maxFrames):
-				phase, win.stopAt, win.stopFrames, win.stopCPU = 2, now, frames, cpuTime()
+				phase, win.stopAt, win.stopFrames, win.stopCPU, win.stopStats = 2, now, frames, cpuTime(), r.Stats()
 				if err := c.send("stop"); err != nil {
 					return win, err
 				}

@@ -20,7 +20,8 @@ const benchUsage = `Usage: zerobuffer bench [options]
 Measures every wait strategy (notifier) on the same ring, each figure next
 to the floor of its raw mechanism measured in the same run. The other
 process of each measurement is this binary run again: no separate build.
-The defaults take 2 to 3 minutes on a 2-core machine; --quick under 30 s.
+The defaults take about 6 minutes on a 2-core machine (the open-loop and
+wake stages about 3 of them); --quick under a minute.
 
 Stages, in this order:
   floors    raw round trips between two processes, no ring: a cache line
@@ -43,12 +44,28 @@ Stages, in this order:
             buffer B, read back by process 1, paced at each rate: min, avg,
             p50, p90, p99, max next to the floor (2 copies + 2 wake-ups)
   idle      CPU used by a reader waiting on an empty ring
+  openloop  64 B frames at fixed offered rates on a schedule that does not
+            wait for the reader, each stamped with its intended send time
+            (CLOCK_MONOTONIC): one-way latency = the reader's clock − the
+            intended time, the intended-time correction for coordinated
+            omission (a late writer sends at once with the intended stamp).
+            Per notifier and rate: p50, p99, p99.9, max, the p99 from the
+            actual send, CPU per frame of the reader (this process) and of
+            the writer (the child; its pacing spin shown apart), and
+            saturation: a rate the notifier does not sustain is reported,
+            and the rates above it are not run
+  wake      the latency of the first 64 B frame after an idle gap, per
+            notifier and gap: min, p50, p99, max
+The tables of pingpong, stream, openloop and wake show each notifier's
+counters (notify.Stats, both processes): wake and sleeping system calls
+per frame or round trip, spurious wake-ups, spin polls.
 
 Options:
-      --quick                 a short run, under 30 s (the CI smoke test)
+      --quick                 a short run, under a minute (the CI smoke test)
       --notifiers LIST        notifiers to measure, comma-separated, or all
                               (default all: ` + "%s" + `)
-      --stages LIST           stages to run (default floors,pingpong,stream,relay,idle)
+      --stages LIST           stages to run (default floors,pingpong,stream,relay,idle,
+                              openloop,wake)
       --pingpong-sizes LIST   ping-pong frame sizes (default 64,1KiB)
       --stream-sizes LIST     streaming frame sizes (default 64,1KiB,64KiB,1MiB,3110416)
       --warmup DUR            unrecorded warm-up of each ping-pong and stream
@@ -62,6 +79,17 @@ Options:
       --relay-frames N        recorded frames at each rate (default 200; --quick 30)
       --relay-buffer SIZE     size of buffers A and B (default 256MiB)
       --idle-time DUR         how long the idle reader waits (default 3s; --quick 1s)
+      --openloop-rates LIST   offered rates, frames/s (default 1000,10000,100000,1000000)
+      --openloop-time DUR     recorded time of each rate (default 1s; --quick 150ms),
+                              after the --warmup unrecorded
+      --openloop-min-frames N recorded frames of each rate, at least (default 2000;
+                              --quick 300)
+      --wake-gaps LIST        idle gaps (default 100us,1ms,10ms,100ms,1s;
+                              --quick 1ms,100ms)
+      --wake-budget DUR       time per gap: samples = DUR ÷ gap (default 3s: 1000,
+                              1000, 300, 30, 5 samples; --quick 200ms: 200, 3)
+      --wake-min-samples N    at least N samples per gap (default 5; --quick 3)
+      --wake-max-samples N    at most N samples per gap (default 1000; --quick 200)
       --pin=MODE              where the two processes of each measurement run
                               (sched_setaffinity), chosen once per run and printed:
                               pair (the default) two distinct CPUs, on different
@@ -75,7 +103,9 @@ Options:
       --out DIR               also write DIR/results.json (everything),
                               DIR/results.csv (a row per measurement) and SVG
                               charts (ping-pong percentiles, throughput by frame
-                              size, relay latency by rate)
+                              size, relay latency by rate, open-loop latency by
+                              rate, open-loop p99 against CPU per frame, latency
+                              after idle by gap)
   -h, --help                  this text
 
 Sizes take K/KiB and M/MiB suffixes; durations are Go's (500ms, 2s).
@@ -92,7 +122,7 @@ are still reported) or on bad arguments.
 `
 
 // benchStages are the stages in the order they run.
-var benchStages = []string{"floors", "pingpong", "stream", "relay", "idle"}
+var benchStages = []string{"floors", "pingpong", "stream", "relay", "idle", "openloop", "wake"}
 
 type benchOptions struct {
 	quick          bool
@@ -115,6 +145,7 @@ type benchOptions struct {
 	pin            string // pair, same or none
 	rounds         int    // alternating floor and ring rounds of a ping-pong
 	outDir         string
+	latencyOptions // the open-loop and wake stages (latency_options.go)
 }
 
 func (o *benchOptions) has(stage string) bool { return slices.Contains(o.stages, stage) }
@@ -146,6 +177,9 @@ func parseBenchArgs(args []string) (*benchOptions, error) {
 	if err := o.setLists(l); err != nil {
 		return nil, err
 	}
+	if err := o.setLatencyLists(); err != nil {
+		return nil, err
+	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
@@ -175,6 +209,7 @@ func benchFlags(o *benchOptions, l *benchLists) *flag.FlagSet {
 	fs.Var(pinValue{&o.pin}, "pin", "")
 	fs.IntVar(&o.rounds, "rounds", 5, "")
 	fs.StringVar(&o.outDir, "out", "", "")
+	latencyFlags(fs, &o.latencyOptions)
 	return fs
 }
 
@@ -208,6 +243,7 @@ func (o *benchOptions) applyPresets(fs *flag.FlagSet) {
 		preset("idle-time", func() { o.idleTime = time.Second })
 		preset("rounds", func() { o.rounds = 3 })
 	}
+	o.latencyPresets(fs, o.quick, o.smoke)
 }
 
 // setLists fills in the lists' defaults and checks their items; the

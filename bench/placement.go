@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -224,6 +225,8 @@ type placementSampler struct {
 	p     Placement
 	ticks map[string]uint64 // CPU ticks of each thread at the last sample
 	sib   map[int][]int
+
+	tid atomic.Int32 // the sampler's thread, once running (samplerCPU)
 }
 
 func startPlacementSampler(childPid int) *placementSampler {
@@ -239,6 +242,7 @@ func (s *placementSampler) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	self := unix.Gettid()
+	s.tid.Store(int32(self))
 	tick := time.NewTicker(placementEvery)
 	defer tick.Stop()
 	for {

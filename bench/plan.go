@@ -21,10 +21,12 @@ func buildPlan(o *benchOptions, e *Engine, res *benchResults) []benchStage {
 		print func(io.Writer, *benchResults)
 	}{
 		{"floors", floorSteps, printFloors},
-		{"pingpong", pingPongSteps, printPingPong},
-		{"stream", streamSteps, printStream},
+		{"pingpong", pingPongSteps, withCounters(printPingPong, pingPongCounters, "rt")},
+		{"stream", streamSteps, withCounters(printStream, streamCounters, "frame")},
 		{"relay", relaySteps, printRelay},
 		{"idle", idleSteps, printIdle},
+		{"openloop", openLoopSteps, printOpenLoop},
+		{"wake", wakeSteps, printWake},
 	}
 	var plan []benchStage
 	for _, st := range stages {
@@ -193,7 +195,7 @@ func memcpyOf(r *benchResults, size int) (memcpyResult, bool) {
 // figure.
 func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFigures, rounds []ratioRound) pingPongResult {
 	p := pingPongResult{Notifier: notifier, FrameBytes: size, Latency: fig.Latency, Floor: floorName(notifier),
-		PingCPUNsPerRT: fig.PingCPUNsPerRT, EchoCPUNsPerRT: fig.EchoCPUNsPerRT, Placement: fig.Placement}
+		PingCPUNsPerRT: fig.PingCPUNsPerRT, EchoCPUNsPerRT: fig.EchoCPUNsPerRT, Placement: fig.Placement, Counters: fig.Counters}
 	if len(rounds) > 0 {
 		roundRatios(&p, rounds)
 	} else if f, ok := floorOf(r, p.Floor); ok {
@@ -209,7 +211,7 @@ func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFi
 func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigures) streamResult {
 	s := streamResult{Notifier: notifier, FrameBytes: size, Frames: fig.Frames, Seconds: fig.Seconds,
 		FramesPerSec: fig.FramesPerSec, GBPerSec: gbPerSecond(fig.FramesPerSec, size),
-		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames}
+		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames, Counters: fig.Counters}
 	if m, ok := memcpyOf(r, size); ok {
 		s.MemcpyGBPerSec = m.GBPerSec
 		s.OverMemcpy = ratio(s.GBPerSec, m.GBPerSec)

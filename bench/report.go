@@ -535,7 +535,7 @@ func csvRows(r *benchResults) [][]string {
 		rows = append(rows, row([]string{"idle", id.Notifier, "", ""}, noLat,
 			[]string{"", "", "", "", "", "", "", "", "", strconv.FormatFloat(id.CPUPercent, 'f', 2, 64)}, []string{"", ""}))
 	}
-	return rows
+	return withLatencyColumns(r, rows) // latency_csv.go
 }
 
 // writeCSV writes results.csv.
@@ -545,7 +545,7 @@ func writeCSV(path string, r *benchResults) error {
 		return err
 	}
 	w := csv.NewWriter(f)
-	_ = w.Write(csvHeader)
+	_ = w.Write(csvFullHeader())
 	_ = w.WriteAll(csvRows(r)) // flushes
 	if err := w.Error(); err != nil {
 		f.Close()

@@ -173,7 +173,7 @@ func TestBenchCSVShape(t *testing.T) {
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
 	require.NotEmpty(t, rows)
-	assert.Equal(t, csvHeader, rows[0])
+	assert.Equal(t, csvFullHeader(), rows[0])
 	want := len(r.Floors.PingPong) + len(r.Floors.Memcpy) + len(r.PingPong) + len(r.Stream) + len(r.Relay) + len(r.Idle)
 	assert.Len(t, rows[1:], want, "one row per measurement")
 	stages := map[string]int{}
@@ -182,7 +182,7 @@ func TestBenchCSVShape(t *testing.T) {
 		col[h] = i
 	}
 	for _, row := range rows[1:] {
-		require.Len(t, row, len(csvHeader))
+		require.Len(t, row, len(csvFullHeader()))
 		stages[row[0]]++
 		if row[0] == "pingpong" && row[col["name"]] == "futex" {
 			assert.Equal(t, "1000", row[col["p50_ns"]])

@@ -17,6 +17,8 @@ type benchResults struct {
 	Relay           []relayResult    `json:"relay"`
 	RelayPacedCopy  []pacedCopy      `json:"relay_paced_copy"`
 	Idle            []idleResult     `json:"idle"`
+	OpenLoop        []openLoopResult `json:"openloop"`
+	Wake            []wakeResult     `json:"wake"`
 	Goals           []goalResult     `json:"goals"`
 	Errors          []string         `json:"errors"`
 }
@@ -41,6 +43,7 @@ type benchSettings struct {
 	IdleSeconds      float64  `json:"idle_seconds"`
 	Pin              string   `json:"pin"` // pair, same or none
 	Rounds           int      `json:"pingpong_rounds"`
+	latencySettings           // the open-loop and wake stages'
 }
 
 type floorResults struct {
@@ -85,6 +88,7 @@ type pingPongResult struct {
 	P99OverSemFloor  float64      `json:"p99_over_semaphore_floor,omitempty"`
 	PingCPUNsPerRT   float64      `json:"ping_cpu_ns_per_round_trip"`
 	EchoCPUNsPerRT   float64      `json:"echo_cpu_ns_per_round_trip"`
+	Counters         *OpCounters  `json:"counters,omitempty"` // both processes, per round trip
 }
 
 // streamResult is a writer process streaming into a reader process.
@@ -99,6 +103,8 @@ type streamResult struct {
 	OverMemcpy             float64 `json:"ratio_to_memcpy,omitempty"`
 	ReaderCPUSecPerMFrames float64 `json:"reader_cpu_seconds_per_million_frames"`
 	WriterCPUSecPerMFrames float64 `json:"writer_cpu_seconds_per_million_frames"`
+
+	Counters *OpCounters `json:"counters,omitempty"` // both processes, per frame
 }
 
 // relayResult is the relay round trip at one rate.

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/zerobuffer/zerobuffer-go/notify"
 )
 
 // ratioRound is one round: the floor, then the ring, each measured for a
@@ -59,6 +61,7 @@ func (e *Engine) pingPongRounds(notifier string, size int, p roundPlan) (PingPon
 	var rounds []ratioRound
 	all := newLatencyHist()
 	var pingCPU float64
+	var readers, writers notify.Stats // this process's, over the rounds
 	per, perMax := p.d/time.Duration(p.rounds), max(p.maxRounds/p.rounds, 1)
 	for range p.rounds {
 		var rd ratioRound
@@ -86,6 +89,7 @@ func (e *Engine) pingPongRounds(notifier string, size int, p roundPlan) (PingPon
 			return PingPongFigures{}, nil, err
 		}
 		pingCPU += fig.PingCPUNsPerRT * float64(fig.Latency.Count)
+		readers, writers = readers.Add(fig.readers), writers.Add(fig.writers)
 		all.merge(fig.hist)
 		rd.RingP50Ns, rd.RingP99Ns, rd.RingPlacement = fig.Latency.P50Ns, fig.Latency.P99Ns, fig.Placement
 		rd.P50OverFloor, rd.P99OverFloor = ratio(rd.RingP50Ns, rd.FloorP50Ns), ratio(rd.RingP99Ns, rd.FloorP99Ns)
@@ -106,6 +110,7 @@ func (e *Engine) pingPongRounds(notifier string, size int, p roundPlan) (PingPon
 			return out, nil, err
 		}
 		out.EchoCPUNsPerRT = echoCPU
+		out.Counters = newOpCounters(all.Count(), readers.Add(ps.echoReaders), writers.Add(ps.echoWriters))
 	}
 	if c := float64(all.Count()); c > 0 {
 		out.PingCPUNsPerRT = pingCPU / c

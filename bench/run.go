@@ -85,6 +85,8 @@ func newResults(o *benchOptions, began time.Time) *benchResults {
 		Relay:          []relayResult{},
 		RelayPacedCopy: []pacedCopy{},
 		Idle:           []idleResult{},
+		OpenLoop:       []openLoopResult{},
+		Wake:           []wakeResult{},
 		Goals:          []goalResult{},
 		Errors:         []string{},
 	}
@@ -159,5 +161,6 @@ func (o *benchOptions) settings() benchSettings {
 		IdleSeconds:      o.idleTime.Seconds(),
 		Pin:              o.pin,
 		Rounds:           o.rounds,
+		latencySettings:  o.latencyOptions.settings(),
 	}
 }

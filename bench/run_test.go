@@ -109,7 +109,8 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	require.Equal(t, cli.ExitOK, code, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 
 	stdout := out.String()
-	for _, want := range []string{"machine:", "pinned:", "1. Floors", "2. Ping-pong", "3. Streaming", "4. Relay", "5. Idle", "Goals"} {
+	for _, want := range []string{"machine:", "pinned:", "1. Floors", "2. Ping-pong", "3. Streaming", "4. Relay", "5. Idle",
+		"6. Open loop", "7. Wake after idle", "wakes/rt", "Goals"} {
 		assert.Contains(t, stdout, want)
 	}
 	// Not a terminal: a line per step on stderr.
@@ -126,6 +127,8 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	assert.Len(t, r.Stream, 6)
 	assert.Len(t, r.Relay, 2)
 	assert.Len(t, r.Idle, 3)
+	assert.Len(t, r.OpenLoop, 3*2, "--smoke: two rates")
+	assert.Len(t, r.Wake, 3*2, "--quick: gaps of 1 ms and 100 ms")
 	assert.NotEmpty(t, r.Goals)
 	assert.Equal(t, "pair", r.Settings.Pin)
 	assert.Equal(t, 2, r.Settings.Rounds)
@@ -149,15 +152,38 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	for _, rl := range r.Relay {
 		assert.Positive(t, rl.FloorNs)
 	}
+	for _, p := range r.PingPong {
+		require.NotNil(t, p.Counters, p.Notifier)
+		assert.Positive(t, p.Counters.Readers.Frames, p.Notifier)
+		assert.Positive(t, p.Counters.Writers.Frames, p.Notifier)
+	}
+	for _, s := range r.Stream {
+		require.NotNil(t, s.Counters, s.Notifier)
+		assert.EqualValues(t, s.Frames, s.Counters.Readers.Frames, "%s: the reader's counters cover the window", s.Notifier)
+	}
+	for _, o := range r.OpenLoop {
+		if o.Skipped {
+			continue
+		}
+		assert.Positive(t, o.Latency.Count, o.Notifier)
+		assert.Positive(t, o.ReaderCPUNsPerFrame+o.WriterCPUNsPerFrame, o.Notifier)
+		require.NotNil(t, o.Counters, o.Notifier)
+	}
+	assert.Equal(t, []int64{int64(time.Millisecond), int64(100 * time.Millisecond)}, r.Settings.WakeGapsNs)
+	for _, k := range r.Wake {
+		assert.Positive(t, k.Latency.Count, k.Notifier)
+		require.NotNil(t, k.Counters, k.Notifier)
+	}
 
 	f, err := os.Open(filepath.Join(dir, "results.csv"))
 	require.NoError(t, err)
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	assert.Len(t, rows, 1+3+2+3+6+2+3)
+	assert.Len(t, rows, 1+3+2+3+6+2+3+6+6)
 
-	for _, name := range []string{"pingpong-64B.svg", "stream-throughput.svg", "stream-frames.svg", "relay-latency.svg"} {
+	for _, name := range []string{"pingpong-64B.svg", "stream-throughput.svg", "stream-frames.svg", "relay-latency.svg",
+		"openloop-latency.svg", "openloop-pareto.svg", "wake-latency.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		assert.True(t, strings.Contains(string(b), "<svg"), name)
