@@ -53,8 +53,8 @@ func fmtPercent(f float64) string {
 func evaluateGoals(r *benchResults) []goalResult {
 	goals := []goalResult{}
 	for _, p := range r.PingPong {
-		if p.P50OverFloor <= 0 || p.PlacementDiffers {
-			continue // no figure, or one not comparable with its floor
+		if p.P50OverFloor <= 0 || p.PlacementDiffers || p.Unstable {
+			continue // no figure, one not comparable with its floor, or rounds that disagree
 		}
 		spec, ok := floorSpecOf(Floor(p.Floor))
 		if !ok {

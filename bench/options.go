@@ -34,7 +34,8 @@ Stages, in this order:
             backoff, hybrid and adaptive; futex floor for futex and
             semaphore; the semaphore also over the semaphore floor), the
             floor measured again in rounds alternating with the ring's; no
-            verdict when the two ran with different placements
+            verdict when the two ran with different placements, or when
+            the rounds' ratios are more than 2× apart ("unstable")
   stream    a writer process streaming into a reader process, per frame
             size and notifier: frames/s, GB/s, ratio to memcpy of the same
             size, CPU seconds per million frames on each side

@@ -163,6 +163,18 @@ func fmtBytes(n int) string {
 	return s + " B"
 }
 
+// pingPongVerdict is a ping-pong's goal cell: none when its placement
+// differed from its floor's or its rounds disagree.
+func pingPongVerdict(p pingPongResult, g goalResult, ok bool) string {
+	switch {
+	case p.PlacementDiffers:
+		return "no verdict: placement ≠ floor's"
+	case p.Unstable:
+		return "unstable: " + fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax)
+	}
+	return verdict(g, ok)
+}
+
 func verdict(g goalResult, ok bool) string {
 	if !ok {
 		return ""
@@ -226,10 +238,7 @@ func printPingPong(w io.Writer, r *benchResults) {
 	for _, p := range r.PingPong {
 		l := p.Latency
 		g, ok := goals[pingPongKey(p)]
-		v := verdict(g, ok)
-		if p.PlacementDiffers {
-			v = "no verdict: placement ≠ floor's"
-		}
+		v := pingPongVerdict(p, g, ok)
 		t.add(p.Notifier, fmtBytes(p.FrameBytes), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
 			fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), floorCell(p.FloorP50Ns, p.Floor), fmtRatio(p.P50OverFloor),
 			fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor),
@@ -244,6 +253,10 @@ func printPingPong(w io.Writer, r *benchResults) {
 	for _, p := range r.PingPong {
 		if p.PlacementDiffers {
 			fmt.Fprintf(w, "%s %s: placement differs from its floor's (%s): no verdict.\n", p.Notifier, fmtBytes(p.FrameBytes), p.PlacementNote)
+		}
+		if p.Unstable {
+			fmt.Fprintf(w, "%s %s: its rounds' p50÷floor span %s, more than %.0f× apart: no verdict from their median.\n",
+				p.Notifier, fmtBytes(p.FrameBytes), fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), unstableSpread)
 		}
 	}
 	fmt.Fprintf(w, "floors: %s (p50÷sem floor: semaphore vs the\n", floorsInWords(r.PingPong))

@@ -79,6 +79,7 @@ type pingPongResult struct {
 	P50OverFloorMax  float64      `json:"p50_over_floor_max,omitempty"`
 	Placement        Placement    `json:"placement"` // of the ring, over all rounds
 	PlacementDiffers bool         `json:"placement_differs_from_floor"`
+	Unstable         bool         `json:"unstable_rounds"` // rounds' p50 ratios more than unstableSpread apart: no verdict
 	PlacementNote    string       `json:"placement_note,omitempty"`
 	Rounds           []ratioRound `json:"rounds,omitempty"`
 	P50OverSemFloor  float64      `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
