@@ -548,8 +548,9 @@ type StreamFigures struct {
 	Frames                 int64
 	Seconds                float64
 	FramesPerSec           float64
-	ReaderCPUSecPerMFrames float64 // CPU seconds per million frames, this process
-	WriterCPUSecPerMFrames float64 // the same, the writer child
+	ReaderCPUSecPerMFrames float64   // CPU seconds per million frames, this process
+	WriterCPUSecPerMFrames float64   // the same, the writer child
+	Placement              Placement // where the reader (this) and the writer ran while measured
 }
 
 // stream measures a child writing frames of size bytes as fast as the
@@ -595,6 +596,7 @@ func (e *Engine) stream(notifier string, size int, warm, d time.Duration, maxFra
 	fig.FramesPerSec = perSecond(fig.Frames, win.stopAt.Sub(win.markAt))
 	fig.ReaderCPUSecPerMFrames = secondsPerMillion(win.stopCPU-win.markCPU, fig.Frames)
 	fig.WriterCPUSecPerMFrames = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
+	fig.Placement = win.placed
 	return fig, nil
 }
 
@@ -604,6 +606,7 @@ type streamWindow struct {
 	markFrames, stopFrames int64
 	markCPU, stopCPU       time.Duration
 	markAt, stopAt         time.Time
+	placed                 Placement // from the mark to the stop
 }
 
 // receiveStream reads and releases the writer child's frames until its
@@ -637,11 +640,13 @@ func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d 
 			switch {
 			case phase == 0 && now.Sub(start) >= warm:
 				phase, win.markAt, win.markFrames, win.markCPU = 1, now, frames, cpuTime()
+				c.resample() // where it ran while measured, not before
 				if err := c.send("mark"); err != nil {
 					return win, err
 				}
 			case phase == 1 && (now.Sub(win.markAt) >= d || frames-win.markFrames >= maxFrames):
 				phase, win.stopAt, win.stopFrames, win.stopCPU = 2, now, frames, cpuTime()
+				win.placed = c.resample()
 				if err := c.send("stop"); err != nil {
 					return win, err
 				}
@@ -657,6 +662,7 @@ type relayFigures struct {
 	sentFPS float64
 	lat     Latency
 	legs    relayLegs
+	placed  Placement // where process 1 (this) and the relay ran during the rate
 }
 
 // relayLegs splits the round trip at the points the two processes stamp
@@ -742,13 +748,15 @@ type relayRun struct {
 	legs         []relayLegHists
 	written      [][]atomic.Int64 // when WriteFrame returned, per frame
 	sent         []float64
+	placed       []Placement
 	rateDone     chan int
 }
 
 func newRelayRun(rates []int, warm, frames int) *relayRun {
 	run := &relayRun{rates: rates, warm: warm, frames: frames,
 		hists: make([]*latencyHist, len(rates)), legs: make([]relayLegHists, len(rates)),
-		written: make([][]atomic.Int64, len(rates)), sent: make([]float64, len(rates)), rateDone: make(chan int, len(rates))}
+		written: make([][]atomic.Int64, len(rates)), sent: make([]float64, len(rates)), placed: make([]Placement, len(rates)),
+		rateDone: make(chan int, len(rates))}
 	for i := range rates {
 		run.hists[i] = newLatencyHist()
 		run.legs[i] = newRelayLegHists()
@@ -780,6 +788,7 @@ func (run *relayRun) receive(ctx context.Context, rb *ring.Reader, c *benchChild
 			run.record(ri, i, sentNs, got, copied, now)
 		}
 		if i == run.warm+run.frames-1 {
+			run.placed[ri] = c.resample()
 			run.rateDone <- ri
 		}
 	}
@@ -804,7 +813,8 @@ func (run *relayRun) record(ri, i int, sentNs, got, copied, now int64) {
 func (run *relayRun) figures() []relayFigures {
 	out := make([]relayFigures, len(run.rates))
 	for i, fps := range run.rates {
-		out[i] = relayFigures{fps: fps, sentFPS: run.sent[i], lat: run.hists[i].Summary(), legs: run.legs[i].summary()}
+		out[i] = relayFigures{fps: fps, sentFPS: run.sent[i], lat: run.hists[i].Summary(), legs: run.legs[i].summary(),
+			placed: run.placed[i]}
 	}
 	return out
 }
@@ -913,34 +923,37 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 
 // idle measures the CPU a reader uses while it waits d for a frame that
 // does not come, with a writer connected: in the child, so that nothing
-// else of the bench is counted.
-func (e *Engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, err error) {
+// else of the bench is counted; and where it waited (a reader asleep is
+// seen on no CPU).
+func (e *Engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, placed Placement, err error) {
 	name := e.name("idle")
 	c, err := e.start("idle-reader", []string{name}, notifier, name, d.String())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	defer c.kill()
 	if _, err := c.expect("READY"); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	w, err := ring.Connect(name)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	defer w.Close()
+	c.resample() // where the reader waits, not where it set up
 	if err := c.send("go"); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	rep, err := c.result()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
+	placed = c.resample()
 	_ = w.Close()
 	if err := c.wait(); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
-	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), nil
+	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), placed, nil
 }
 
 // ---- single measurements, for Go benchmarks ----

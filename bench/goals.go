@@ -78,7 +78,7 @@ func evaluateGoals(r *benchResults) []goalResult {
 		}
 	}
 	for _, rl := range r.Relay {
-		if rl.P50OverFloor <= 0 {
+		if rl.P50OverFloor <= 0 || rl.PlacementDiffers {
 			continue
 		}
 		goals = append(goals, newGoal("relay p50 ÷ floor", fmt.Sprintf("%s %d FPS", rl.Notifier, rl.FPS),

@@ -67,14 +67,17 @@ Options:
                               (sched_setaffinity), chosen once per run and printed:
                               pair (the default) two distinct CPUs, on different
                               cores when there is a choice; same: both on one
-                              CPU; none: wherever the scheduler puts them. Each
-                              measurement samples where they actually ran
+                              CPU; none: wherever the scheduler puts them; both:
+                              pair, then the floors and ping-pongs again on one
+                              CPU, printed side by side. Each measurement
+                              samples where they actually ran
       --rounds N              a ping-pong alternates N short rounds of its floor
                               and of the ring; p50÷floor is the median of the
                               rounds' ratios, with their spread (default 5;
                               --quick 3)
       --out DIR               also write DIR/results.json (everything),
-                              DIR/results.csv (a row per measurement) and SVG
+                              DIR/results.csv (a row per measurement, with
+                              where it ran and a ping-pong's spread) and SVG
                               charts (ping-pong percentiles, throughput by frame
                               size, relay latency by rate)
   -h, --help                  this text

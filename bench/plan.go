@@ -22,6 +22,7 @@ func buildPlan(o *benchOptions, e *Engine, res *benchResults) []benchStage {
 	}{
 		{"floors", floorSteps, printFloors},
 		{"pingpong", pingPongSteps, printPingPong},
+		{"pingpong", sameCPUSteps, printByPlacement}, // --pin=both
 		{"stream", streamSteps, printStream},
 		{"relay", relaySteps, printRelay},
 		{"idle", idleSteps, printIdle},
@@ -143,11 +144,11 @@ func idleSteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 	var steps []benchStep
 	for _, n := range o.notifiers {
 		steps = append(steps, benchStep{"idle " + n, func() error {
-			cpu, wall, err := e.idle(n, o.idleTime)
+			cpu, wall, placed, err := e.idle(n, o.idleTime)
 			if err == nil {
 				pct := 100 * ratio(cpu.Seconds(), wall.Seconds())
 				res.Idle = append(res.Idle, idleResult{Notifier: n, Seconds: wall.Seconds(), CPUSeconds: cpu.Seconds(),
-					CPUPercent: pct, Note: idleNote(n, pct)})
+					CPUPercent: pct, Note: idleNote(n, pct), Placement: placed})
 			}
 			return err
 		}})
@@ -209,7 +210,8 @@ func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFi
 func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigures) streamResult {
 	s := streamResult{Notifier: notifier, FrameBytes: size, Frames: fig.Frames, Seconds: fig.Seconds,
 		FramesPerSec: fig.FramesPerSec, GBPerSec: gbPerSecond(fig.FramesPerSec, size),
-		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames}
+		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames,
+		Placement: fig.Placement}
 	if m, ok := memcpyOf(r, size); ok {
 		s.MemcpyGBPerSec = m.GBPerSec
 		s.OverMemcpy = ratio(s.GBPerSec, m.GBPerSec)
@@ -219,7 +221,8 @@ func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigure
 
 func relayResultOf(r *benchResults, notifier string, f relayFigures) relayResult {
 	rl := relayResult{Notifier: notifier, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes, Latency: f.lat,
-		FloorMechanism: floorName(notifier), Legs: f.legs}
+		FloorMechanism: floorName(notifier), Legs: f.legs, Placement: f.placed}
+	rl.PlacementDiffers, rl.PlacementNote = placementDiffers(r, rl.FloorMechanism, f.placed)
 	m, okCopy := memcpyOf(r, relayFrameBytes)
 	fl, okWake := floorOf(r, rl.FloorMechanism)
 	if okCopy && okWake {

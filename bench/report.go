@@ -355,32 +355,45 @@ func floorCell(ns float64, mech string) string {
 func printStream(w io.Writer, r *benchResults) {
 	stageTitle(w, "3. Streaming: a writer process into a reader process (the reader releases without reading)")
 	goals := goalIndex(r.Goals)
-	t := newTable("notifier", ">frame", ">frames/s", ">GB/s", ">memcpy GB/s", ">÷memcpy", ">reader cpu s/M", ">writer cpu s/M", "goal")
+	t := newTable("notifier", ">frame", ">frames/s", ">GB/s", ">memcpy GB/s", ">÷memcpy", ">reader cpu s/M", ">writer cpu s/M", "ran on", "goal")
 	for _, s := range r.Stream {
 		g, ok := goals[streamKey(s)]
 		t.add(s.Notifier, fmtBytes(s.FrameBytes), fmtRate(s.FramesPerSec), fmtFloat(s.GBPerSec, 2), fmtFloat(s.MemcpyGBPerSec, 2),
-			fmtRatio(s.OverMemcpy), fmtFloat(s.ReaderCPUSecPerMFrames, 3), fmtFloat(s.WriterCPUSecPerMFrames, 3), verdict(g, ok))
+			fmtRatio(s.OverMemcpy), fmtFloat(s.ReaderCPUSecPerMFrames, 3), fmtFloat(s.WriterCPUSecPerMFrames, 3),
+			placementCell(s.Placement), verdict(g, ok))
 	}
 	t.render(w)
 	fmt.Fprintln(w, "cpu s/M: CPU seconds per million frames in each process (getrusage; the writer child reports its own).")
+	fmt.Fprintln(w, "ran on: CPUs of the reader (this process) | the writer, while measured.")
 }
 
 func printRelay(w io.Writer, r *benchResults) {
 	stageTitle(w, fmt.Sprintf("4. Relay round trip: %s frames, process 1 → A → relay (copy) → B → process 1", fmtBytes(relayFrameBytes)))
 	goals := goalIndex(r.Goals)
-	t := newTable("notifier", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor", "goal")
+	t := newTable("notifier", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor",
+		"ran on", "goal")
 	for _, rl := range r.Relay {
 		l := rl.Latency
 		g, ok := goals[relayKey(rl)]
+		v := verdict(g, ok)
+		if rl.PlacementDiffers {
+			v = "no verdict: placement ≠ floor's"
+		}
 		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtFloat(rl.SentFPS, 1), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.AvgNs),
-			fmtNs(l.P50Ns), fmtNs(l.P90Ns), fmtNs(l.P99Ns), fmtNs(l.MaxNs), fmtNs(rl.FloorNs), fmtRatio(rl.P50OverFloor), verdict(g, ok))
+			fmtNs(l.P50Ns), fmtNs(l.P90Ns), fmtNs(l.P99Ns), fmtNs(l.MaxNs), fmtNs(rl.FloorNs), fmtRatio(rl.P50OverFloor),
+			placementCell(rl.Placement), v)
 	}
 	t.render(w)
 	if len(r.Relay) > 0 && r.Relay[0].FloorNs > 0 {
 		fmt.Fprintf(w, "floor = 2 warm copies of the frame (2 × %s, memcpy floor) + 2 wake-ups (one round trip of the futex floor\n",
 			fmtNs(r.Relay[0].FloorCopyNs))
 		fmt.Fprintln(w, "at p50 for semaphore and futex, of the spin floor for the others). Send time is stamped just before process 1")
-		fmt.Fprintln(w, "copies the frame into A.")
+		fmt.Fprintln(w, "copies the frame into A. ran on: CPUs of process 1 | the relay during the rate.")
+	}
+	for _, rl := range r.Relay {
+		if rl.PlacementDiffers {
+			fmt.Fprintf(w, "%s %d FPS: placement differs from its floor's (%s): no verdict.\n", rl.Notifier, rl.FPS, rl.PlacementNote)
+		}
 	}
 	if len(r.Relay) == 0 {
 		return
@@ -405,9 +418,10 @@ func printRelay(w io.Writer, r *benchResults) {
 
 func printIdle(w io.Writer, r *benchResults) {
 	stageTitle(w, "5. Idle cost: a reader waiting on an empty ring (writer connected, silent)")
-	t := newTable("notifier", ">waited", ">cpu", ">% of a core", "note")
+	t := newTable("notifier", ">waited", ">cpu", ">% of a core", "reader ran on", "note")
 	for _, i := range r.Idle {
-		t.add(i.Notifier, fmt.Sprintf("%.1fs", i.Seconds), fmt.Sprintf("%.3fs", i.CPUSeconds), fmt.Sprintf("%.1f%%", i.CPUPercent), i.Note)
+		t.add(i.Notifier, fmt.Sprintf("%.1fs", i.Seconds), fmt.Sprintf("%.3fs", i.CPUSeconds), fmt.Sprintf("%.1f%%", i.CPUPercent),
+			idlePlacementCell(i.Placement), i.Note)
 	}
 	t.render(w)
 }
@@ -477,11 +491,17 @@ var csvHeader = []string{
 	"frames_per_second", "gb_per_second", "ratio_to_memcpy",
 	"cpu_a_ns_per_op", "cpu_b_ns_per_op", "cpu_percent",
 	"goal", "goal_result",
+	// Where it ran (see placementColumns), the spread of a ping-pong's
+	// rounds, and why a row has no verdict.
+	"pin", "ran_on", "this_cpus", "other_cpus",
+	"p50_over_floor_min", "p50_over_floor_max", "no_verdict",
 }
 
 // csvRows flattens the results: floors (stage "floor"), memcpy, pingpong,
-// stream, relay, idle. cpu_a/cpu_b are this process's and the child's CPU
-// per operation: ping/echo per round trip, reader/writer per frame.
+// stream, relay, idle, then with --pin=both the floors and ping-pongs
+// measured on one CPU (pin "same"). cpu_a/cpu_b are this process's and
+// the child's CPU per operation: ping/echo per round trip, reader/writer
+// per frame.
 func csvRows(r *benchResults) [][]string {
 	goals := goalIndex(r.Goals)
 	f := func(v float64) string {
@@ -518,37 +538,69 @@ func csvRows(r *benchResults) [][]string {
 		}
 		return out
 	}
-	var rows [][]string
-	for _, fl := range r.Floors.PingPong {
-		rows = append(rows, row([]string{"floor", fl.Mechanism, "", ""}, lat(fl.Latency),
-			[]string{"", "", "", "", "", "", "", "", "", ""}, []string{"", ""}))
+	pin := rowPin(r.Machine)
+	// where: the placement columns, then the spread and no_verdict.
+	where := func(pin string, p Placement, lo, hi float64, why string) []string {
+		return append(placementColumns(pin, p), f(lo), f(hi), why)
 	}
+	nowhere := where(pin, Placement{}, 0, 0, "")
+	var rows [][]string
+	floorRows := func(pin string, floors []floorResult) {
+		for _, fl := range floors {
+			rows = append(rows, row([]string{"floor", fl.Mechanism, "", ""}, lat(fl.Latency),
+				[]string{"", "", "", "", "", "", "", "", "", ""}, []string{"", ""}, where(pin, fl.Placement, 0, 0, "")))
+		}
+	}
+	pingRows := func(pin string, pings []pingPongResult, judged bool) {
+		for _, p := range pings {
+			g := []string{"", ""}
+			if judged {
+				g = goal(pingPongKey(p))
+			}
+			rows = append(rows, row([]string{"pingpong", p.Notifier, i(p.FrameBytes), ""}, lat(p.Latency),
+				[]string{p.Floor, f(p.FloorP50Ns), f(p.P50OverFloor), f(p.P99OverFloor), "", "", "", f(p.PingCPUNsPerRT), f(p.EchoCPUNsPerRT), ""},
+				g, where(pin, p.Placement, p.P50OverFloorMin, p.P50OverFloorMax, noVerdictReason(p.PlacementDiffers, p.Unstable))))
+		}
+	}
+	floorRows(pin, r.Floors.PingPong)
 	for _, m := range r.Floors.Memcpy {
 		// The time per copy is an average: avg_ns.
 		rows = append(rows, row([]string{"memcpy", "memcpy", i(m.FrameBytes), ""}, []string{"", "", f(m.NsPerCopy), "", "", "", "", ""},
-			[]string{"", "", "", "", f(m.CopiesPerSec), f(m.GBPerSec), "", "", "", ""}, []string{"", ""}))
+			[]string{"", "", "", "", f(m.CopiesPerSec), f(m.GBPerSec), "", "", "", ""}, []string{"", ""}, nowhere))
 	}
-	for _, p := range r.PingPong {
-		rows = append(rows, row([]string{"pingpong", p.Notifier, i(p.FrameBytes), ""}, lat(p.Latency),
-			[]string{p.Floor, f(p.FloorP50Ns), f(p.P50OverFloor), f(p.P99OverFloor), "", "", "", f(p.PingCPUNsPerRT), f(p.EchoCPUNsPerRT), ""},
-			goal(pingPongKey(p))))
-	}
+	pingRows(pin, r.PingPong, true)
 	for _, s := range r.Stream {
 		rows = append(rows, row([]string{"stream", s.Notifier, i(s.FrameBytes), ""}, []string{strconv.FormatInt(s.Frames, 10), "", "", "", "", "", "", ""},
 			[]string{"", "", "", "", f(s.FramesPerSec), f(s.GBPerSec), f(s.OverMemcpy),
 				f(s.ReaderCPUSecPerMFrames * 1e3), f(s.WriterCPUSecPerMFrames * 1e3), ""},
-			goal(streamKey(s))))
+			goal(streamKey(s)), where(pin, s.Placement, 0, 0, "")))
 	}
 	for _, rl := range r.Relay {
 		rows = append(rows, row([]string{"relay", rl.Notifier, i(rl.FrameBytes), i(rl.FPS)}, lat(rl.Latency),
 			[]string{rl.FloorMechanism, f(rl.FloorNs), f(rl.P50OverFloor), "", "", "", "", "", "", ""},
-			goal(relayKey(rl))))
+			goal(relayKey(rl)), where(pin, rl.Placement, 0, 0, noVerdictReason(rl.PlacementDiffers, false))))
 	}
 	for _, id := range r.Idle {
 		rows = append(rows, row([]string{"idle", id.Notifier, "", ""}, noLat,
-			[]string{"", "", "", "", "", "", "", "", "", strconv.FormatFloat(id.CPUPercent, 'f', 2, 64)}, []string{"", ""}))
+			[]string{"", "", "", "", "", "", "", "", "", strconv.FormatFloat(id.CPUPercent, 'f', 2, 64)}, []string{"", ""},
+			where(pin, id.Placement, 0, 0, "")))
+	}
+	if r.SameCPU != nil {
+		floorRows(pinSame, r.SameCPU.Floors)
+		pingRows(pinSame, r.SameCPU.PingPong, false)
 	}
 	return rows
+}
+
+// noVerdictReason is the CSV's no_verdict cell.
+func noVerdictReason(placementDiffers, unstable bool) string {
+	switch {
+	case placementDiffers:
+		return "placement differs from floor's"
+	case unstable:
+		return "unstable rounds"
+	}
+	return ""
 }
 
 // writeCSV writes results.csv.

@@ -17,6 +17,7 @@ type benchResults struct {
 	Relay           []relayResult    `json:"relay"`
 	RelayPacedCopy  []pacedCopy      `json:"relay_paced_copy"`
 	Idle            []idleResult     `json:"idle"`
+	SameCPU         *sameCPURun      `json:"same_cpu,omitempty"` // --pin=both: floors and ping-pongs on one CPU
 	Goals           []goalResult     `json:"goals"`
 	Errors          []string         `json:"errors"`
 }
@@ -39,7 +40,7 @@ type benchSettings struct {
 	RelayFrameBytes  int      `json:"relay_frame_bytes"`
 	RelayBufferBytes uint64   `json:"relay_buffer_bytes"`
 	IdleSeconds      float64  `json:"idle_seconds"`
-	Pin              string   `json:"pin"` // pair, same or none
+	Pin              string   `json:"pin"` // pair, same, none or both
 	Rounds           int      `json:"pingpong_rounds"`
 }
 
@@ -90,16 +91,17 @@ type pingPongResult struct {
 
 // streamResult is a writer process streaming into a reader process.
 type streamResult struct {
-	Notifier               string  `json:"notifier"`
-	FrameBytes             int     `json:"frame_bytes"`
-	Frames                 int64   `json:"frames"`
-	Seconds                float64 `json:"seconds"`
-	FramesPerSec           float64 `json:"frames_per_second"`
-	GBPerSec               float64 `json:"gb_per_second"`
-	MemcpyGBPerSec         float64 `json:"memcpy_gb_per_second,omitempty"`
-	OverMemcpy             float64 `json:"ratio_to_memcpy,omitempty"`
-	ReaderCPUSecPerMFrames float64 `json:"reader_cpu_seconds_per_million_frames"`
-	WriterCPUSecPerMFrames float64 `json:"writer_cpu_seconds_per_million_frames"`
+	Notifier               string    `json:"notifier"`
+	FrameBytes             int       `json:"frame_bytes"`
+	Frames                 int64     `json:"frames"`
+	Seconds                float64   `json:"seconds"`
+	FramesPerSec           float64   `json:"frames_per_second"`
+	GBPerSec               float64   `json:"gb_per_second"`
+	MemcpyGBPerSec         float64   `json:"memcpy_gb_per_second,omitempty"`
+	OverMemcpy             float64   `json:"ratio_to_memcpy,omitempty"`
+	ReaderCPUSecPerMFrames float64   `json:"reader_cpu_seconds_per_million_frames"`
+	WriterCPUSecPerMFrames float64   `json:"writer_cpu_seconds_per_million_frames"`
+	Placement              Placement `json:"placement"` // this process: the reader; the other: the writer
 }
 
 // relayResult is the relay round trip at one rate.
@@ -120,6 +122,11 @@ type relayResult struct {
 	PacedCopyNs       float64 `json:"paced_copy_ns,omitempty"`
 	PacedFloorNs      float64 `json:"paced_floor_ns,omitempty"`
 	P50OverPacedFloor float64 `json:"p50_over_paced_floor,omitempty"`
+	// Where process 1 (this) and the relay ran during the rate; no
+	// verdict when that differs from where the floor's two ran.
+	Placement        Placement `json:"placement"`
+	PlacementDiffers bool      `json:"placement_differs_from_floor"`
+	PlacementNote    string    `json:"placement_note,omitempty"`
 }
 
 // pacedCopy is one copy of the relay's frame, paced at a rate, no ring.
@@ -135,6 +142,9 @@ type idleResult struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 	CPUPercent float64 `json:"cpu_percent_of_a_core"`
 	Note       string  `json:"note,omitempty"`
+	// Where the waiting reader (the other process) and the silent writer
+	// (this) were seen running: a sleeping reader is seen on no CPU.
+	Placement Placement `json:"placement"`
 }
 
 // goalResult is one performance goal checked against one figure. Goals
