@@ -658,11 +658,12 @@ func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d 
 // ---- Stage 4: relay round trip ----
 
 type relayFigures struct {
-	fps     int
-	sentFPS float64
-	lat     Latency
-	legs    relayLegs
-	placed  Placement // where process 1 (this) and the relay ran during the rate
+	zeroCopy bool
+	fps      int
+	sentFPS  float64
+	lat      Latency
+	legs     relayLegs
+	placed   Placement // where process 1 (this) and the relay ran during the rate
 }
 
 // relayLegs splits the round trip at the points the two processes stamp
@@ -698,6 +699,14 @@ func (h relayLegHists) summary() relayLegs {
 // recorded, paced at the rate; the next rate starts once all frames of
 // the previous one came back.
 func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
+	return e.relayVariant(notifier, false, rates, warm, frames, bufSize)
+}
+
+// relayVariant is relay, or with zeroCopy its zero-copy variant: process
+// 1 reserves each frame in A and stamps it in place (Reserve, header,
+// Commit), writing none of its payload, so the relay's copy A→B is the
+// only one, as in the reference's benchmark_roundtrip.
+func (e *Engine) relayVariant(notifier string, zeroCopy bool, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
 	a, b := e.name("relay-a"), e.name("relay-b")
 	rb, wa, c, closeLoop, err := e.openLoop("relay", notifier, a, b, bufSize)
 	if err != nil {
@@ -710,7 +719,7 @@ func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	run := newRelayRun(rates, warm, frames)
 	senderErr := make(chan error, 1)
 	go func() {
-		err := e.relaySend(ctx, wa, rates, warm, frames, run.sent, run.written, run.rateDone)
+		err := e.relaySend(ctx, wa, zeroCopy, rates, warm, frames, run.sent, run.written, run.rateDone)
 		if err != nil {
 			cancel() // the receiver is waiting for frames that will not come
 		}
@@ -734,7 +743,11 @@ func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	if err := c.wait(); err != nil {
 		return nil, err
 	}
-	return run.figures(), nil
+	figs := run.figures()
+	for i := range figs {
+		figs[i].zeroCopy = zeroCopy
+	}
+	return figs, nil
 }
 
 // relayRun is what the sender and the receiver of a relay measurement
@@ -861,10 +874,26 @@ func (e *Engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, 
 }
 
 // relaySend is process 1's sending side of the relay: paced frames, each
-// stamped just before it is copied into A, then the quit frame.
-func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, warm, frames int,
+// stamped just before it is copied into A (with zeroCopy: reserved in A
+// and stamped in place, its payload not written), then the quit frame.
+func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, zeroCopy bool, rates []int, warm, frames int,
 	sent []float64, written [][]atomic.Int64, rateDone <-chan int) error {
-	src := benchPayload(relayFrameBytes)
+	var src []byte
+	if !zeroCopy {
+		src = benchPayload(relayFrameBytes)
+	}
+	send := func(sentNs int64, tag uint64) error {
+		if !zeroCopy {
+			putRelayHeader(src, sentNs, tag)
+			return w.WriteFrame(src)
+		}
+		buf, err := w.Reserve(relayFrameBytes)
+		if err != nil {
+			return err
+		}
+		putRelayHeader(buf, sentNs, tag)
+		return w.Commit()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	sleepUntil := func(t time.Time) error {
@@ -893,8 +922,7 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 				first = now
 			}
 			last = now
-			putRelayHeader(src, monoNs(), relayTag(ri, i))
-			if err := w.WriteFrame(src); err != nil {
+			if err := send(monoNs(), relayTag(ri, i)); err != nil {
 				return fmt.Errorf("write A: %w", err)
 			}
 			written[ri][i].Store(monoNs())
@@ -912,8 +940,7 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 			return errors.New("relay: frames did not come back")
 		}
 	}
-	putRelayHeader(src, 0, relayQuit)
-	if err := w.WriteFrame(src); err != nil {
+	if err := send(0, relayQuit); err != nil {
 		return fmt.Errorf("write A: %w", err)
 	}
 	return nil

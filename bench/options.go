@@ -42,7 +42,10 @@ Stages, in this order:
   relay     3,110,416-byte frames (1080p YUV420 and a 16-byte timestamp)
             from process 1 into buffer A, copied by a relay process into
             buffer B, read back by process 1, paced at each rate: min, avg,
-            p50, p90, p99, max next to the floor (2 copies + 2 wake-ups)
+            p50, p90, p99, max next to the floor (2 copies + 2 wake-ups);
+            then zero-copy: process 1 reserves each frame in A and stamps
+            it in place, so the relay's is the only copy (floor: 1 copy +
+            2 wake-ups), shown side by side with the copying relay
   idle      CPU used by a reader waiting on an empty ring
 
 Options:

@@ -135,6 +135,13 @@ func relaySteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 			}
 			return err
 		}})
+		steps = append(steps, benchStep{fmt.Sprintf("relay %s zero-copy at %s FPS", n, joinInts(o.relayRates)), func() error {
+			figs, err := e.relayVariant(n, true, o.relayRates, o.relayWarmup, o.relayFrames, o.relayBuffer)
+			for _, f := range figs {
+				res.RelayZeroCopy = append(res.RelayZeroCopy, relayResultOf(res, n, f))
+			}
+			return err
+		}})
 	}
 	return steps
 }
@@ -220,20 +227,21 @@ func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigure
 }
 
 func relayResultOf(r *benchResults, notifier string, f relayFigures) relayResult {
-	rl := relayResult{Notifier: notifier, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes, Latency: f.lat,
-		FloorMechanism: floorName(notifier), Legs: f.legs, Placement: f.placed}
+	rl := relayResult{Notifier: notifier, ZeroCopy: f.zeroCopy, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes,
+		Latency: f.lat, FloorMechanism: floorName(notifier), Legs: f.legs, Placement: f.placed}
+	copies := relayCopies(f.zeroCopy)
 	rl.PlacementDiffers, rl.PlacementNote = placementDiffers(r, rl.FloorMechanism, f.placed)
 	m, okCopy := memcpyOf(r, relayFrameBytes)
 	fl, okWake := floorOf(r, rl.FloorMechanism)
 	if okCopy && okWake {
 		// A round trip of the floor is two wake-ups.
 		rl.FloorCopyNs, rl.FloorWakeNs = m.NsPerCopy, fl.P50Ns/2
-		rl.FloorNs = 2*rl.FloorCopyNs + 2*rl.FloorWakeNs
+		rl.FloorNs = copies*rl.FloorCopyNs + 2*rl.FloorWakeNs
 		rl.P50OverFloor = ratio(f.lat.P50Ns, rl.FloorNs)
 		for _, pc := range r.RelayPacedCopy {
 			if pc.FPS == f.fps {
 				rl.PacedCopyNs = pc.P50Ns
-				rl.PacedFloorNs = 2*pc.P50Ns + 2*rl.FloorWakeNs
+				rl.PacedFloorNs = copies*pc.P50Ns + 2*rl.FloorWakeNs
 				rl.P50OverPacedFloor = ratio(f.lat.P50Ns, rl.PacedFloorNs)
 			}
 		}

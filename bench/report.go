@@ -370,49 +370,51 @@ func printStream(w io.Writer, r *benchResults) {
 func printRelay(w io.Writer, r *benchResults) {
 	stageTitle(w, fmt.Sprintf("4. Relay round trip: %s frames, process 1 → A → relay (copy) → B → process 1", fmtBytes(relayFrameBytes)))
 	goals := goalIndex(r.Goals)
-	t := newTable("notifier", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor",
+	t := newTable("notifier", "variant", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor",
 		"ran on", "goal")
-	for _, rl := range r.Relay {
+	relays := allRelays(r)
+	for _, rl := range relays {
 		l := rl.Latency
 		g, ok := goals[relayKey(rl)]
 		v := verdict(g, ok)
 		if rl.PlacementDiffers {
 			v = "no verdict: placement ≠ floor's"
 		}
-		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtFloat(rl.SentFPS, 1), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.AvgNs),
+		t.add(rl.Notifier, relayVariantName(rl), strconv.Itoa(rl.FPS), fmtFloat(rl.SentFPS, 1), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.AvgNs),
 			fmtNs(l.P50Ns), fmtNs(l.P90Ns), fmtNs(l.P99Ns), fmtNs(l.MaxNs), fmtNs(rl.FloorNs), fmtRatio(rl.P50OverFloor),
 			placementCell(rl.Placement), v)
 	}
 	t.render(w)
-	if len(r.Relay) > 0 && r.Relay[0].FloorNs > 0 {
-		fmt.Fprintf(w, "floor = 2 warm copies of the frame (2 × %s, memcpy floor) + 2 wake-ups (one round trip of the futex floor\n",
-			fmtNs(r.Relay[0].FloorCopyNs))
+	if len(relays) > 0 && relays[0].FloorNs > 0 {
+		fmt.Fprintf(w, "floor = 2 warm copies of the frame (2 × %s, memcpy floor; zero-copy: 1) + 2 wake-ups (one round trip of the futex floor\n",
+			fmtNs(relays[0].FloorCopyNs))
 		fmt.Fprintln(w, "at p50 for semaphore and futex, of the spin floor for the others). Send time is stamped just before process 1")
 		fmt.Fprintln(w, "copies the frame into A. ran on: CPUs of process 1 | the relay during the rate.")
 	}
-	for _, rl := range r.Relay {
+	for _, rl := range relays {
 		if rl.PlacementDiffers {
-			fmt.Fprintf(w, "%s %d FPS: placement differs from its floor's (%s): no verdict.\n", rl.Notifier, rl.FPS, rl.PlacementNote)
+			fmt.Fprintf(w, "%s %s %d FPS: placement differs from its floor's (%s): no verdict.\n", rl.Notifier, relayVariantName(rl), rl.FPS, rl.PlacementNote)
 		}
 	}
-	if len(r.Relay) == 0 {
+	if len(relays) == 0 {
 		return
 	}
+	printRelayVariants(w, r)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Where the round trip goes (p50 of each leg, stamped with CLOCK_MONOTONIC in both processes):")
-	t = newTable("notifier", ">fps", ">copy into A", ">wake relay", ">copy A→B", ">wake back", ">sum", ">floor copy", ">paced copy",
+	t = newTable("notifier", "variant", ">fps", ">copy into A", ">wake relay", ">copy A→B", ">wake back", ">sum", ">floor copy", ">paced copy",
 		">floor wake", ">paced floor", ">p50÷paced floor")
-	for _, rl := range r.Relay {
+	for _, rl := range relays {
 		l := rl.Legs
-		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtNs(l.CopyANs), fmtNs(l.ToRelayNs), fmtNs(l.CopyBNs), fmtNs(l.BackNs),
+		t.add(rl.Notifier, relayVariantName(rl), strconv.Itoa(rl.FPS), fmtNs(l.CopyANs), fmtNs(l.ToRelayNs), fmtNs(l.CopyBNs), fmtNs(l.BackNs),
 			fmtNs(l.CopyANs+l.ToRelayNs+l.CopyBNs+l.BackNs), fmtNs(rl.FloorCopyNs), fmtNs(rl.PacedCopyNs),
 			fmtNs(rl.FloorWakeNs), fmtNs(rl.PacedFloorNs), fmtRatio(rl.P50OverPacedFloor))
 	}
 	t.render(w)
-	fmt.Fprintln(w, "copy into A: process 1's WriteFrame; wake relay: from its return to the relay's ReadFrame returning;")
+	fmt.Fprintln(w, "copy into A: process 1's WriteFrame (zero-copy: Reserve, stamp, Commit); wake relay: from its return to the relay's ReadFrame returning;")
 	fmt.Fprintln(w, "copy A→B: the relay's copy from A's mapping into B's; wake back: from there (Commit, post) to process 1's")
 	fmt.Fprintln(w, "ReadFrame returning. paced copy: the same memcpy with no ring, one per period at the relay's rate (idle")
-	fmt.Fprintln(w, "in between, as the relay's processes are); paced floor: 2 paced copies + 2 wake-ups. The goal stays on")
+	fmt.Fprintln(w, "in between, as the relay's processes are); paced floor: 2 paced copies (zero-copy: 1) + 2 wake-ups. The goal stays on")
 	fmt.Fprintln(w, "the back-to-back floor above.")
 }
 
@@ -498,7 +500,7 @@ var csvHeader = []string{
 }
 
 // csvRows flattens the results: floors (stage "floor"), memcpy, pingpong,
-// stream, relay, idle, then with --pin=both the floors and ping-pongs
+// stream, relay (then the zero-copy relay, stage "relay-zerocopy"), idle, then with --pin=both the floors and ping-pongs
 // measured on one CPU (pin "same"). cpu_a/cpu_b are this process's and
 // the child's CPU per operation: ping/echo per round trip, reader/writer
 // per frame.
@@ -575,8 +577,8 @@ func csvRows(r *benchResults) [][]string {
 				f(s.ReaderCPUSecPerMFrames * 1e3), f(s.WriterCPUSecPerMFrames * 1e3), ""},
 			goal(streamKey(s)), where(pin, s.Placement, 0, 0, "")))
 	}
-	for _, rl := range r.Relay {
-		rows = append(rows, row([]string{"relay", rl.Notifier, i(rl.FrameBytes), i(rl.FPS)}, lat(rl.Latency),
+	for _, rl := range allRelays(r) {
+		rows = append(rows, row([]string{relayStage(rl), rl.Notifier, i(rl.FrameBytes), i(rl.FPS)}, lat(rl.Latency),
 			[]string{rl.FloorMechanism, f(rl.FloorNs), f(rl.P50OverFloor), "", "", "", "", "", "", ""},
 			goal(relayKey(rl)), where(pin, rl.Placement, 0, 0, noVerdictReason(rl.PlacementDiffers, false))))
 	}

@@ -15,6 +15,7 @@ type benchResults struct {
 	PingPong        []pingPongResult `json:"pingpong"`
 	Stream          []streamResult   `json:"stream"`
 	Relay           []relayResult    `json:"relay"`
+	RelayZeroCopy   []relayResult    `json:"relay_zero_copy"` // the relay with process 1 filling A in place
 	RelayPacedCopy  []pacedCopy      `json:"relay_paced_copy"`
 	Idle            []idleResult     `json:"idle"`
 	SameCPU         *sameCPURun      `json:"same_cpu,omitempty"` // --pin=both: floors and ping-pongs on one CPU
@@ -104,9 +105,13 @@ type streamResult struct {
 	Placement              Placement `json:"placement"` // this process: the reader; the other: the writer
 }
 
-// relayResult is the relay round trip at one rate.
+// relayResult is the relay round trip at one rate: copying (process 1
+// writes the whole frame into A, the relay copies it into B: two copies)
+// or zero-copy (process 1 reserves the frame in A and stamps it in place:
+// one copy, the relay's).
 type relayResult struct {
 	Notifier       string    `json:"notifier"`
+	ZeroCopy       bool      `json:"zero_copy"`
 	FPS            int       `json:"fps"`
 	SentFPS        float64   `json:"sent_fps"`
 	FrameBytes     int       `json:"frame_bytes"`
@@ -114,7 +119,7 @@ type relayResult struct {
 	FloorMechanism string    `json:"floor_mechanism"`
 	FloorCopyNs    float64   `json:"floor_copy_ns,omitempty"` // one warm copy of the frame
 	FloorWakeNs    float64   `json:"floor_wake_ns,omitempty"` // one wake-up: half the floor's p50 round trip
-	FloorNs        float64   `json:"floor_ns,omitempty"`      // two copies plus two wake-ups
+	FloorNs        float64   `json:"floor_ns,omitempty"`      // two copies (zero-copy: one) plus two wake-ups
 	P50OverFloor   float64   `json:"p50_over_floor,omitempty"`
 	Legs           relayLegs `json:"legs"`
 	// The same floor with copies paced at the relay's rate (see pacedCopy):

@@ -125,6 +125,7 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	assert.Len(t, r.PingPong, 3)
 	assert.Len(t, r.Stream, 6)
 	assert.Len(t, r.Relay, 2)
+	assert.Len(t, r.RelayZeroCopy, 2)
 	assert.Len(t, r.Idle, 3)
 	assert.NotEmpty(t, r.Goals)
 	assert.Equal(t, "pair", r.Settings.Pin)
@@ -148,6 +149,12 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	}
 	for _, rl := range r.Relay {
 		assert.Positive(t, rl.FloorNs)
+		assert.False(t, rl.ZeroCopy)
+	}
+	for _, rl := range r.RelayZeroCopy {
+		assert.Positive(t, rl.FloorNs)
+		assert.True(t, rl.ZeroCopy)
+		assert.Positive(t, rl.Latency.Count)
 	}
 
 	f, err := os.Open(filepath.Join(dir, "results.csv"))
@@ -155,7 +162,7 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	assert.Len(t, rows, 1+3+2+3+6+2+3)
+	assert.Len(t, rows, 1+3+2+3+6+2+2+3)
 
 	for _, name := range []string{"pingpong-64B.svg", "stream-throughput.svg", "stream-frames.svg", "relay-latency.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
