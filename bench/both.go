@@ -78,12 +78,9 @@ func printByPlacement(w io.Writer, r *benchResults) {
 	one := fmt.Sprintf("CPU %d", s.CPU)
 	stageTitle(w, fmt.Sprintf("2b. By placement: two CPUs (%s) and one CPU (%s)", pair, one))
 	t := newTable("floor round trip", ">p50 two CPUs", ">p50 one CPU", ">one÷two", "ran on (one CPU)")
-	for _, f := range r.Floors.PingPong {
-		o, ok := floorIn(s.Floors, f.Mechanism)
-		if !ok {
-			continue
-		}
-		t.add(floorLabel(f.Mechanism), fmtNs(f.Latency.P50Ns), fmtNs(o.Latency.P50Ns),
+	for _, o := range s.Floors {
+		f, _ := floorIn(r.Floors.PingPong, o.Mechanism) // none without the floors stage
+		t.add(floorLabel(o.Mechanism), fmtNs(f.Latency.P50Ns), fmtNs(o.Latency.P50Ns),
 			fmtRatio(ratio(o.Latency.P50Ns, f.Latency.P50Ns)), placementCell(o.Placement))
 	}
 	t.render(w)

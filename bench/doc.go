@@ -9,7 +9,8 @@
 // ping-pong; and memcpy into a warm shared mapping), pingpong (round
 // trips through a request ring and a response ring), stream (a writer
 // process into a reader process), relay (3.1 MB frames through a relay
-// process and back, paced) and idle (the CPU a waiting reader burns). It
+// process and back, paced; copying, then zero-copy) and idle (the CPU a
+// waiting reader burns). Each records where its two processes ran. It
 // prints a table per stage, the goals as PASS or MISS, and with --out
 // writes results.json, results.csv and SVG charts. Usage lists the
 // options.
