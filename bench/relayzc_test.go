@@ -76,3 +76,18 @@ func TestRelayZeroCopyEngine(t *testing.T) {
 		assert.Positive(t, f.legs.CopyBNs, "the relay's copy")
 	}
 }
+
+func TestRelayChartShowsZeroCopy(t *testing.T) {
+	r := sampleResults()
+	for _, fps := range []int{30, 1000} {
+		r.RelayZeroCopy = append(r.RelayZeroCopy, relayResultOf(r, "semaphore", relayFigures{zeroCopy: true, fps: fps,
+			lat: Latency{Count: 100, P50Ns: 350e3, P99Ns: 500e3}}))
+	}
+	dir := t.TempDir()
+	_, err := writeCharts(dir, r)
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "relay-latency.svg"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "semaphore zero-copy p50")
+	assert.Contains(t, string(b), "semaphore zero-copy floor")
+}
