@@ -356,7 +356,8 @@ func streamChart(r *benchResults, frames bool) *chart {
 }
 
 // relayChart: x the rate (FPS, log), y the round trip (ms); per notifier
-// p50 solid, p99 dotted and the floor dashed, in one colour.
+// p50 solid, p99 dotted and the floor dashed, in one colour; the
+// zero-copy relay's p50 and floor in another.
 func relayChart(r *benchResults) *chart {
 	if len(r.Relay) == 0 {
 		return nil
@@ -396,6 +397,20 @@ func relayChart(r *benchResults) *chart {
 		ch.add(name+" p50", p50, i, solid)
 		ch.add(name+" p99", p99, i, dotted)
 		ch.add(name+" floor", fl, i, dashed)
+	}
+	// The zero-copy relay, in colours of its own: its p50 and its floor.
+	for i, name := range names {
+		var p50, fl plotter.XYs
+		for _, rl := range r.RelayZeroCopy {
+			if rl.Notifier == name {
+				p50 = append(p50, plotter.XY{X: float64(rl.FPS), Y: rl.Latency.P50Ns / 1e6})
+				fl = append(fl, plotter.XY{X: float64(rl.FPS), Y: rl.FloorNs / 1e6})
+			}
+		}
+		if len(p50) > 0 {
+			ch.add(name+" zero-copy p50", p50, len(names)+i, solid)
+			ch.add(name+" zero-copy floor", fl, len(names)+i, dashed)
+		}
 	}
 	return ch
 }

@@ -9,13 +9,14 @@
 // ping-pong; and memcpy into a warm shared mapping), pingpong (round
 // trips through a request ring and a response ring), stream (a writer
 // process into a reader process), relay (3.1 MB frames through a relay
-// process and back, paced), idle (the CPU a waiting reader burns),
-// openloop (64 B frames at fixed offered rates, one-way latency from
-// each frame's intended send time: corrected for coordinated omission,
-// with each side's CPU per frame) and wake (the first frame after an
-// idle gap). Beside the figures it prints the notifiers' counters
-// (notify.Stats: wake and sleeping system calls, spurious wake-ups,
-// spins). It prints a table per stage, the goals as PASS or MISS, and with --out
+// process and back, paced; copying, then zero-copy), idle (the CPU a
+// waiting reader burns), openloop (64 B frames at fixed offered rates,
+// one-way latency from each frame's intended send time: corrected for
+// coordinated omission, with each side's CPU per frame) and wake (the
+// first frame after an idle gap). Each records where its two processes
+// ran. Beside the figures it prints the notifiers' counters (notify.Stats:
+// wake and sleeping system calls, spurious wake-ups, spins). It prints a
+// table per stage, the goals as PASS or MISS, and with --out
 // writes results.json, results.csv and SVG charts. Usage lists the
 // options.
 //

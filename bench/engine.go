@@ -558,8 +558,9 @@ type StreamFigures struct {
 	Frames                 int64
 	Seconds                float64
 	FramesPerSec           float64
-	ReaderCPUSecPerMFrames float64 // CPU seconds per million frames, this process
-	WriterCPUSecPerMFrames float64 // the same, the writer child
+	ReaderCPUSecPerMFrames float64   // CPU seconds per million frames, this process
+	WriterCPUSecPerMFrames float64   // the same, the writer child
+	Placement              Placement // where the reader (this) and the writer ran while measured
 
 	Counters *OpCounters // both processes' notify.Stats, per frame
 }
@@ -608,6 +609,7 @@ func (e *Engine) stream(notifier string, size int, warm, d time.Duration, maxFra
 	fig.ReaderCPUSecPerMFrames = secondsPerMillion(win.stopCPU-win.markCPU, fig.Frames)
 	fig.WriterCPUSecPerMFrames = secondsPerMillion(time.Duration(rep.CPUNs), rep.Frames)
 	fig.Counters = newOpCounters(fig.Frames, statsSub(win.stopStats, win.markStats), rep.WriterStats)
+	fig.Placement = win.placed
 	return fig, nil
 }
 
@@ -618,6 +620,7 @@ type streamWindow struct {
 	markCPU, stopCPU       time.Duration
 	markAt, stopAt         time.Time
 	markStats, stopStats   notify.Stats
+	placed                 Placement // from the mark to the stop
 }
 
 // receiveStream reads and releases the writer child's frames until its
@@ -651,11 +654,13 @@ func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d 
 			switch {
 			case phase == 0 && now.Sub(start) >= warm:
 				phase, win.markAt, win.markFrames, win.markCPU, win.markStats = 1, now, frames, cpuTime(), r.Stats()
+				c.resample() // where it ran while measured, not before
 				if err := c.send("mark"); err != nil {
 					return win, err
 				}
 			case phase == 1 && (now.Sub(win.markAt) >= d || frames-win.markFrames >= maxFrames):
 				phase, win.stopAt, win.stopFrames, win.stopCPU, win.stopStats = 2, now, frames, cpuTime(), r.Stats()
+				win.placed = c.resample()
 				if err := c.send("stop"); err != nil {
 					return win, err
 				}
@@ -667,10 +672,12 @@ func (e *Engine) receiveStream(r *ring.Reader, c *benchChild, size int, warm, d 
 // ---- Stage 4: relay round trip ----
 
 type relayFigures struct {
-	fps     int
-	sentFPS float64
-	lat     Latency
-	legs    relayLegs
+	zeroCopy bool
+	fps      int
+	sentFPS  float64
+	lat      Latency
+	legs     relayLegs
+	placed   Placement // where process 1 (this) and the relay ran during the rate
 }
 
 // relayLegs splits the round trip at the points the two processes stamp
@@ -706,6 +713,14 @@ func (h relayLegHists) summary() relayLegs {
 // recorded, paced at the rate; the next rate starts once all frames of
 // the previous one came back.
 func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
+	return e.relayVariant(notifier, false, rates, warm, frames, bufSize)
+}
+
+// relayVariant is relay, or with zeroCopy its zero-copy variant: process
+// 1 reserves each frame in A and stamps it in place (Reserve, header,
+// Commit), writing none of its payload, so the relay's copy A→B is the
+// only one, as in the reference's benchmark_roundtrip.
+func (e *Engine) relayVariant(notifier string, zeroCopy bool, rates []int, warm, frames int, bufSize uint64) ([]relayFigures, error) {
 	a, b := e.name("relay-a"), e.name("relay-b")
 	rb, wa, c, closeLoop, err := e.openLoop("relay", notifier, a, b, bufSize)
 	if err != nil {
@@ -718,7 +733,7 @@ func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	run := newRelayRun(rates, warm, frames)
 	senderErr := make(chan error, 1)
 	go func() {
-		err := e.relaySend(ctx, wa, rates, warm, frames, run.sent, run.written, run.rateDone)
+		err := e.relaySend(ctx, wa, zeroCopy, rates, warm, frames, run.sent, run.written, run.rateDone)
 		if err != nil {
 			cancel() // the receiver is waiting for frames that will not come
 		}
@@ -742,7 +757,11 @@ func (e *Engine) relay(notifier string, rates []int, warm, frames int, bufSize u
 	if err := c.wait(); err != nil {
 		return nil, err
 	}
-	return run.figures(), nil
+	figs := run.figures()
+	for i := range figs {
+		figs[i].zeroCopy = zeroCopy
+	}
+	return figs, nil
 }
 
 // relayRun is what the sender and the receiver of a relay measurement
@@ -756,13 +775,15 @@ type relayRun struct {
 	legs         []relayLegHists
 	written      [][]atomic.Int64 // when WriteFrame returned, per frame
 	sent         []float64
+	placed       []Placement
 	rateDone     chan int
 }
 
 func newRelayRun(rates []int, warm, frames int) *relayRun {
 	run := &relayRun{rates: rates, warm: warm, frames: frames,
 		hists: make([]*latencyHist, len(rates)), legs: make([]relayLegHists, len(rates)),
-		written: make([][]atomic.Int64, len(rates)), sent: make([]float64, len(rates)), rateDone: make(chan int, len(rates))}
+		written: make([][]atomic.Int64, len(rates)), sent: make([]float64, len(rates)), placed: make([]Placement, len(rates)),
+		rateDone: make(chan int, len(rates))}
 	for i := range rates {
 		run.hists[i] = newLatencyHist()
 		run.legs[i] = newRelayLegHists()
@@ -794,6 +815,7 @@ func (run *relayRun) receive(ctx context.Context, rb *ring.Reader, c *benchChild
 			run.record(ri, i, sentNs, got, copied, now)
 		}
 		if i == run.warm+run.frames-1 {
+			run.placed[ri] = c.resample()
 			run.rateDone <- ri
 		}
 	}
@@ -818,7 +840,8 @@ func (run *relayRun) record(ri, i int, sentNs, got, copied, now int64) {
 func (run *relayRun) figures() []relayFigures {
 	out := make([]relayFigures, len(run.rates))
 	for i, fps := range run.rates {
-		out[i] = relayFigures{fps: fps, sentFPS: run.sent[i], lat: run.hists[i].Summary(), legs: run.legs[i].summary()}
+		out[i] = relayFigures{fps: fps, sentFPS: run.sent[i], lat: run.hists[i].Summary(), legs: run.legs[i].summary(),
+			placed: run.placed[i]}
 	}
 	return out
 }
@@ -865,10 +888,26 @@ func (e *Engine) pacedCopy(rates []int, frames int, bufSize uint64) ([]float64, 
 }
 
 // relaySend is process 1's sending side of the relay: paced frames, each
-// stamped just before it is copied into A, then the quit frame.
-func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, warm, frames int,
+// stamped just before it is copied into A (with zeroCopy: reserved in A
+// and stamped in place, its payload not written), then the quit frame.
+func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, zeroCopy bool, rates []int, warm, frames int,
 	sent []float64, written [][]atomic.Int64, rateDone <-chan int) error {
-	src := benchPayload(relayFrameBytes)
+	var src []byte
+	if !zeroCopy {
+		src = benchPayload(relayFrameBytes)
+	}
+	send := func(sentNs int64, tag uint64) error {
+		if !zeroCopy {
+			putRelayHeader(src, sentNs, tag)
+			return w.WriteFrame(src)
+		}
+		buf, err := w.Reserve(relayFrameBytes)
+		if err != nil {
+			return err
+		}
+		putRelayHeader(buf, sentNs, tag)
+		return w.Commit()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	sleepUntil := func(t time.Time) error {
@@ -897,8 +936,7 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 				first = now
 			}
 			last = now
-			putRelayHeader(src, monoNs(), relayTag(ri, i))
-			if err := w.WriteFrame(src); err != nil {
+			if err := send(monoNs(), relayTag(ri, i)); err != nil {
 				return fmt.Errorf("write A: %w", err)
 			}
 			written[ri][i].Store(monoNs())
@@ -916,8 +954,7 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 			return errors.New("relay: frames did not come back")
 		}
 	}
-	putRelayHeader(src, 0, relayQuit)
-	if err := w.WriteFrame(src); err != nil {
+	if err := send(0, relayQuit); err != nil {
 		return fmt.Errorf("write A: %w", err)
 	}
 	return nil
@@ -927,34 +964,37 @@ func (e *Engine) relaySend(ctx context.Context, w *ring.Writer, rates []int, war
 
 // idle measures the CPU a reader uses while it waits d for a frame that
 // does not come, with a writer connected: in the child, so that nothing
-// else of the bench is counted.
-func (e *Engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, err error) {
+// else of the bench is counted; and where it waited (a reader asleep is
+// seen on no CPU).
+func (e *Engine) idle(notifier string, d time.Duration) (cpu, wall time.Duration, placed Placement, err error) {
 	name := e.name("idle")
 	c, err := e.start("idle-reader", []string{name}, notifier, name, d.String())
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	defer c.kill()
 	if _, err := c.expect("READY"); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	w, err := ring.Connect(name)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	defer w.Close()
+	c.resample() // where the reader waits, not where it set up
 	if err := c.send("go"); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
 	rep, err := c.result()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
+	placed = c.resample()
 	_ = w.Close()
 	if err := c.wait(); err != nil {
-		return 0, 0, err
+		return 0, 0, placed, err
 	}
-	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), nil
+	return time.Duration(rep.CPUNs), time.Duration(rep.WallNs), placed, nil
 }
 
 // ---- single measurements, for Go benchmarks ----

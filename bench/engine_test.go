@@ -93,7 +93,7 @@ func TestEngineMeasurementsQuick(t *testing.T) {
 	assert.Positive(t, paced[0])
 	assert.Positive(t, paced[1])
 
-	cpu, wall, err := e.idle("futex", 20*time.Millisecond)
+	cpu, wall, _, err := e.idle("futex", 20*time.Millisecond)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, wall, 20*time.Millisecond)
 	assert.GreaterOrEqual(t, cpu, time.Duration(0))

@@ -7,6 +7,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Goal targets.
@@ -53,8 +54,8 @@ func fmtPercent(f float64) string {
 func evaluateGoals(r *benchResults) []goalResult {
 	goals := []goalResult{}
 	for _, p := range r.PingPong {
-		if p.P50OverFloor <= 0 || p.PlacementDiffers {
-			continue // no figure, or one not comparable with its floor
+		if p.P50OverFloor <= 0 || p.PlacementDiffers || p.Unstable {
+			continue // no figure, one not comparable with its floor, or rounds that disagree
 		}
 		spec, ok := floorSpecOf(Floor(p.Floor))
 		if !ok {
@@ -77,19 +78,22 @@ func evaluateGoals(r *benchResults) []goalResult {
 				"GB/s ÷ memcpy GB/s", s.OverMemcpy, ">=", goalLargeOverMemcpy, streamKey(s)))
 		}
 	}
-	for _, rl := range r.Relay {
-		if rl.P50OverFloor <= 0 {
+	for _, rl := range append(slices.Clip(r.Relay), r.RelayZeroCopy...) {
+		if rl.P50OverFloor <= 0 || rl.PlacementDiffers {
 			continue
 		}
-		goals = append(goals, newGoal("relay p50 ÷ floor", fmt.Sprintf("%s %d FPS", rl.Notifier, rl.FPS),
-			"p50 ÷ (2 copies + 2 wake-ups)", rl.P50OverFloor, "<=", goalRelayOverFloor, relayKey(rl)))
+		subject, metric := fmt.Sprintf("%s %d FPS", rl.Notifier, rl.FPS), "p50 ÷ (2 copies + 2 wake-ups)"
+		if rl.ZeroCopy {
+			subject, metric = subject+" zero-copy", "p50 ÷ (1 copy + 2 wake-ups)"
+		}
+		goals = append(goals, newGoal("relay p50 ÷ floor", subject, metric, rl.P50OverFloor, "<=", goalRelayOverFloor, relayKey(rl)))
 	}
 	return goals
 }
 
 func pingPongKey(p pingPongResult) rowKey { return rowKey{"pingpong", p.Notifier, p.FrameBytes, 0} }
 func streamKey(s streamResult) rowKey     { return rowKey{"stream", s.Notifier, s.FrameBytes, 0} }
-func relayKey(r relayResult) rowKey       { return rowKey{"relay", r.Notifier, r.FrameBytes, r.FPS} }
+func relayKey(r relayResult) rowKey       { return rowKey{relayStage(r), r.Notifier, r.FrameBytes, r.FPS} }
 
 // goalIndex maps rows to their goal, for the tables and the CSV.
 func goalIndex(goals []goalResult) map[rowKey]goalResult {

@@ -35,14 +35,18 @@ Stages, in this order:
             backoff, hybrid and adaptive; futex floor for futex and
             semaphore; the semaphore also over the semaphore floor), the
             floor measured again in rounds alternating with the ring's; no
-            verdict when the two ran with different placements
+            verdict when the two ran with different placements, or when
+            the rounds' ratios are more than 2× apart ("unstable")
   stream    a writer process streaming into a reader process, per frame
             size and notifier: frames/s, GB/s, ratio to memcpy of the same
             size, CPU seconds per million frames on each side
   relay     3,110,416-byte frames (1080p YUV420 and a 16-byte timestamp)
             from process 1 into buffer A, copied by a relay process into
             buffer B, read back by process 1, paced at each rate: min, avg,
-            p50, p90, p99, max next to the floor (2 copies + 2 wake-ups)
+            p50, p90, p99, max next to the floor (2 copies + 2 wake-ups);
+            then zero-copy: process 1 reserves each frame in A and stamps
+            it in place, so the relay's is the only copy (floor: 1 copy +
+            2 wake-ups), shown side by side with the copying relay
   idle      CPU used by a reader waiting on an empty ring
   openloop  64 B frames at fixed offered rates on a schedule that does not
             wait for the reader, each stamped with its intended send time
@@ -94,14 +98,17 @@ Options:
                               (sched_setaffinity), chosen once per run and printed:
                               pair (the default) two distinct CPUs, on different
                               cores when there is a choice; same: both on one
-                              CPU; none: wherever the scheduler puts them. Each
-                              measurement samples where they actually ran
+                              CPU; none: wherever the scheduler puts them; both:
+                              pair, then the floors and ping-pongs again on one
+                              CPU, printed side by side. Each measurement
+                              samples where they actually ran
       --rounds N              a ping-pong alternates N short rounds of its floor
                               and of the ring; p50÷floor is the median of the
                               rounds' ratios, with their spread (default 5;
                               --quick 3)
       --out DIR               also write DIR/results.json (everything),
-                              DIR/results.csv (a row per measurement) and SVG
+                              DIR/results.csv (a row per measurement, with
+                              where it ran and a ping-pong's spread) and SVG
                               charts (ping-pong percentiles, throughput by frame
                               size, relay latency by rate, open-loop latency by
                               rate, open-loop p99 against CPU per frame, latency

@@ -28,9 +28,10 @@ const (
 	pinPair = "pair" // this process on one CPU, the other on another (the default)
 	pinSame = "same" // both processes on one CPU
 	pinNone = "none" // wherever the scheduler puts them
+	pinBoth = "both" // pair, and the floors and ping-pongs again on one CPU (both.go)
 )
 
-// pinValue is the --pin flag: "pair", "same" or "none"; a bare --pin
+// pinValue is the --pin flag: "pair", "same", "none" or "both"; a bare --pin
 // means pair, as it did when it was a yes/no flag.
 type pinValue struct{ p *string }
 
@@ -43,14 +44,14 @@ func (v pinValue) String() string {
 
 func (v pinValue) Set(s string) error {
 	switch s {
-	case pinPair, pinSame, pinNone:
+	case pinPair, pinSame, pinNone, pinBoth:
 		*v.p = s
 	case "true":
 		*v.p = pinPair
 	case "false":
 		*v.p = pinNone
 	default:
-		return fmt.Errorf("--pin=%s: want pair, same or none", s)
+		return fmt.Errorf("--pin=%s: want pair, same, none or both", s)
 	}
 	return nil
 }
@@ -139,8 +140,8 @@ func (e *Engine) pinFor(mode string, res *benchResults) *pinning {
 		return nil
 	}
 	this, other, smt, ok := choosePair(&allowed, smtSiblings)
-	if allowed.Count() == 0 || (!ok && mode == pinPair) {
-		res.Machine.PinNote = fmt.Sprintf("no: --pin=pair needs 2 CPUs, this process may use %d", allowed.Count())
+	if allowed.Count() == 0 || (!ok && mode != pinSame) {
+		res.Machine.PinNote = fmt.Sprintf("no: --pin=%s needs 2 CPUs, this process may use %d", mode, allowed.Count())
 		return nil
 	}
 	if mode == pinSame {
@@ -156,6 +157,8 @@ func (e *Engine) pinFor(mode string, res *benchResults) *pinning {
 	switch {
 	case mode == pinSame:
 		res.Machine.PinNote = fmt.Sprintf("both processes on CPU %d (--pin=same; --pin=pair or --pin=none for the others)", this)
+	case mode == pinBoth && !smt:
+		res.Machine.PinNote = fmt.Sprintf("this process on CPU %d, the other on CPU %d; floors and ping-pongs also both on CPU %d (--pin=both)", this, other, this)
 	case smt:
 		res.Machine.PinNote = fmt.Sprintf("this process on CPU %d, the other on CPU %d, SMT siblings: no other core is allowed", this, other)
 	default:

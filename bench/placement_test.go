@@ -15,7 +15,7 @@ import (
 
 func TestPinFlag(t *testing.T) {
 	for args, want := range map[string]string{"": "pair", "--pin": "pair", "--pin=pair": "pair", "--pin=same": "same",
-		"--pin=none": "none", "--pin=false": "none"} {
+		"--pin=none": "none", "--pin=false": "none", "--pin=both": "both"} {
 		var a []string
 		if args != "" {
 			a = []string{args}
@@ -24,7 +24,7 @@ func TestPinFlag(t *testing.T) {
 		require.NoError(t, err, args)
 		assert.Equal(t, want, o.pin, args)
 	}
-	for _, bad := range [][]string{{"--pin=both"}, {"--rounds", "0"}, {"--rounds", "101"}} {
+	for _, bad := range [][]string{{"--pin=all"}, {"--rounds", "0"}, {"--rounds", "101"}} {
 		_, err := parseBenchArgs(bad)
 		assert.Error(t, err, "%q", bad)
 	}

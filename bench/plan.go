@@ -22,6 +22,7 @@ func buildPlan(o *benchOptions, e *Engine, res *benchResults) []benchStage {
 	}{
 		{"floors", floorSteps, printFloors},
 		{"pingpong", pingPongSteps, withCounters(printPingPong, pingPongCounters, "rt")},
+		{"pingpong", sameCPUSteps, printByPlacement}, // --pin=both
 		{"stream", streamSteps, withCounters(printStream, streamCounters, "frame")},
 		{"relay", relaySteps, printRelay},
 		{"idle", idleSteps, printIdle},
@@ -136,6 +137,13 @@ func relaySteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 			}
 			return err
 		}})
+		steps = append(steps, benchStep{fmt.Sprintf("relay %s zero-copy at %s FPS", n, joinInts(o.relayRates)), func() error {
+			figs, err := e.relayVariant(n, true, o.relayRates, o.relayWarmup, o.relayFrames, o.relayBuffer)
+			for _, f := range figs {
+				res.RelayZeroCopy = append(res.RelayZeroCopy, relayResultOf(res, n, f))
+			}
+			return err
+		}})
 	}
 	return steps
 }
@@ -145,11 +153,11 @@ func idleSteps(o *benchOptions, e *Engine, res *benchResults) []benchStep {
 	var steps []benchStep
 	for _, n := range o.notifiers {
 		steps = append(steps, benchStep{"idle " + n, func() error {
-			cpu, wall, err := e.idle(n, o.idleTime)
+			cpu, wall, placed, err := e.idle(n, o.idleTime)
 			if err == nil {
 				pct := 100 * ratio(cpu.Seconds(), wall.Seconds())
 				res.Idle = append(res.Idle, idleResult{Notifier: n, Seconds: wall.Seconds(), CPUSeconds: cpu.Seconds(),
-					CPUPercent: pct, Note: idleNote(n, pct)})
+					CPUPercent: pct, Note: idleNote(n, pct), Placement: placed})
 			}
 			return err
 		}})
@@ -211,7 +219,8 @@ func pingPongResultOf(r *benchResults, notifier string, size int, fig PingPongFi
 func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigures) streamResult {
 	s := streamResult{Notifier: notifier, FrameBytes: size, Frames: fig.Frames, Seconds: fig.Seconds,
 		FramesPerSec: fig.FramesPerSec, GBPerSec: gbPerSecond(fig.FramesPerSec, size),
-		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames, Counters: fig.Counters}
+		ReaderCPUSecPerMFrames: fig.ReaderCPUSecPerMFrames, WriterCPUSecPerMFrames: fig.WriterCPUSecPerMFrames, Counters: fig.Counters,
+		Placement: fig.Placement}
 	if m, ok := memcpyOf(r, size); ok {
 		s.MemcpyGBPerSec = m.GBPerSec
 		s.OverMemcpy = ratio(s.GBPerSec, m.GBPerSec)
@@ -220,19 +229,21 @@ func streamResultOf(r *benchResults, notifier string, size int, fig StreamFigure
 }
 
 func relayResultOf(r *benchResults, notifier string, f relayFigures) relayResult {
-	rl := relayResult{Notifier: notifier, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes, Latency: f.lat,
-		FloorMechanism: floorName(notifier), Legs: f.legs}
+	rl := relayResult{Notifier: notifier, ZeroCopy: f.zeroCopy, FPS: f.fps, SentFPS: f.sentFPS, FrameBytes: relayFrameBytes,
+		Latency: f.lat, FloorMechanism: floorName(notifier), Legs: f.legs, Placement: f.placed}
+	copies := relayCopies(f.zeroCopy)
+	rl.PlacementDiffers, rl.PlacementNote = placementDiffers(r, rl.FloorMechanism, f.placed)
 	m, okCopy := memcpyOf(r, relayFrameBytes)
 	fl, okWake := floorOf(r, rl.FloorMechanism)
 	if okCopy && okWake {
 		// A round trip of the floor is two wake-ups.
 		rl.FloorCopyNs, rl.FloorWakeNs = m.NsPerCopy, fl.P50Ns/2
-		rl.FloorNs = 2*rl.FloorCopyNs + 2*rl.FloorWakeNs
+		rl.FloorNs = copies*rl.FloorCopyNs + 2*rl.FloorWakeNs
 		rl.P50OverFloor = ratio(f.lat.P50Ns, rl.FloorNs)
 		for _, pc := range r.RelayPacedCopy {
 			if pc.FPS == f.fps {
 				rl.PacedCopyNs = pc.P50Ns
-				rl.PacedFloorNs = 2*pc.P50Ns + 2*rl.FloorWakeNs
+				rl.PacedFloorNs = copies*pc.P50Ns + 2*rl.FloorWakeNs
 				rl.P50OverPacedFloor = ratio(f.lat.P50Ns, rl.PacedFloorNs)
 			}
 		}

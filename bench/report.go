@@ -163,6 +163,18 @@ func fmtBytes(n int) string {
 	return s + " B"
 }
 
+// pingPongVerdict is a ping-pong's goal cell: none when its placement
+// differed from its floor's or its rounds disagree.
+func pingPongVerdict(p pingPongResult, g goalResult, ok bool) string {
+	switch {
+	case p.PlacementDiffers:
+		return "no verdict: placement ≠ floor's"
+	case p.Unstable:
+		return "unstable: " + fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax)
+	}
+	return verdict(g, ok)
+}
+
 func verdict(g goalResult, ok bool) string {
 	if !ok {
 		return ""
@@ -226,10 +238,7 @@ func printPingPong(w io.Writer, r *benchResults) {
 	for _, p := range r.PingPong {
 		l := p.Latency
 		g, ok := goals[pingPongKey(p)]
-		v := verdict(g, ok)
-		if p.PlacementDiffers {
-			v = "no verdict: placement ≠ floor's"
-		}
+		v := pingPongVerdict(p, g, ok)
 		t.add(p.Notifier, fmtBytes(p.FrameBytes), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.P50Ns), fmtNs(l.P90Ns),
 			fmtNs(l.P99Ns), fmtNs(l.P999Ns), fmtNs(l.MaxNs), floorCell(p.FloorP50Ns, p.Floor), fmtRatio(p.P50OverFloor),
 			fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), fmtRatio(p.P99OverFloor), fmtRatio(p.P50OverSemFloor),
@@ -244,6 +253,10 @@ func printPingPong(w io.Writer, r *benchResults) {
 	for _, p := range r.PingPong {
 		if p.PlacementDiffers {
 			fmt.Fprintf(w, "%s %s: placement differs from its floor's (%s): no verdict.\n", p.Notifier, fmtBytes(p.FrameBytes), p.PlacementNote)
+		}
+		if p.Unstable {
+			fmt.Fprintf(w, "%s %s: its rounds' p50÷floor span %s, more than %.0f× apart: no verdict from their median.\n",
+				p.Notifier, fmtBytes(p.FrameBytes), fmtSpread(p.P50OverFloorMin, p.P50OverFloorMax), unstableSpread)
 		}
 	}
 	fmt.Fprintf(w, "floors: %s (p50÷sem floor: semaphore vs the\n", floorsInWords(r.PingPong))
@@ -342,59 +355,75 @@ func floorCell(ns float64, mech string) string {
 func printStream(w io.Writer, r *benchResults) {
 	stageTitle(w, "3. Streaming: a writer process into a reader process (the reader releases without reading)")
 	goals := goalIndex(r.Goals)
-	t := newTable("notifier", ">frame", ">frames/s", ">GB/s", ">memcpy GB/s", ">÷memcpy", ">reader cpu s/M", ">writer cpu s/M", "goal")
+	t := newTable("notifier", ">frame", ">frames/s", ">GB/s", ">memcpy GB/s", ">÷memcpy", ">reader cpu s/M", ">writer cpu s/M", "ran on", "goal")
 	for _, s := range r.Stream {
 		g, ok := goals[streamKey(s)]
 		t.add(s.Notifier, fmtBytes(s.FrameBytes), fmtRate(s.FramesPerSec), fmtFloat(s.GBPerSec, 2), fmtFloat(s.MemcpyGBPerSec, 2),
-			fmtRatio(s.OverMemcpy), fmtFloat(s.ReaderCPUSecPerMFrames, 3), fmtFloat(s.WriterCPUSecPerMFrames, 3), verdict(g, ok))
+			fmtRatio(s.OverMemcpy), fmtFloat(s.ReaderCPUSecPerMFrames, 3), fmtFloat(s.WriterCPUSecPerMFrames, 3),
+			placementCell(s.Placement), verdict(g, ok))
 	}
 	t.render(w)
 	fmt.Fprintln(w, "cpu s/M: CPU seconds per million frames in each process (getrusage; the writer child reports its own).")
+	fmt.Fprintln(w, "ran on: CPUs of the reader (this process) | the writer, while measured.")
 }
 
 func printRelay(w io.Writer, r *benchResults) {
 	stageTitle(w, fmt.Sprintf("4. Relay round trip: %s frames, process 1 → A → relay (copy) → B → process 1", fmtBytes(relayFrameBytes)))
 	goals := goalIndex(r.Goals)
-	t := newTable("notifier", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor", "goal")
-	for _, rl := range r.Relay {
+	t := newTable("notifier", "variant", ">fps", ">sent fps", ">frames", ">min", ">avg", ">p50", ">p90", ">p99", ">max", ">floor", ">p50÷floor",
+		"ran on", "goal")
+	relays := allRelays(r)
+	for _, rl := range relays {
 		l := rl.Latency
 		g, ok := goals[relayKey(rl)]
-		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtFloat(rl.SentFPS, 1), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.AvgNs),
-			fmtNs(l.P50Ns), fmtNs(l.P90Ns), fmtNs(l.P99Ns), fmtNs(l.MaxNs), fmtNs(rl.FloorNs), fmtRatio(rl.P50OverFloor), verdict(g, ok))
+		v := verdict(g, ok)
+		if rl.PlacementDiffers {
+			v = "no verdict: placement ≠ floor's"
+		}
+		t.add(rl.Notifier, relayVariantName(rl), strconv.Itoa(rl.FPS), fmtFloat(rl.SentFPS, 1), strconv.FormatInt(l.Count, 10), fmtNs(l.MinNs), fmtNs(l.AvgNs),
+			fmtNs(l.P50Ns), fmtNs(l.P90Ns), fmtNs(l.P99Ns), fmtNs(l.MaxNs), fmtNs(rl.FloorNs), fmtRatio(rl.P50OverFloor),
+			placementCell(rl.Placement), v)
 	}
 	t.render(w)
-	if len(r.Relay) > 0 && r.Relay[0].FloorNs > 0 {
-		fmt.Fprintf(w, "floor = 2 warm copies of the frame (2 × %s, memcpy floor) + 2 wake-ups (one round trip of the futex floor\n",
-			fmtNs(r.Relay[0].FloorCopyNs))
+	if len(relays) > 0 && relays[0].FloorNs > 0 {
+		fmt.Fprintf(w, "floor = 2 warm copies of the frame (2 × %s, memcpy floor; zero-copy: 1) + 2 wake-ups (one round trip of the futex floor\n",
+			fmtNs(relays[0].FloorCopyNs))
 		fmt.Fprintln(w, "at p50 for semaphore and futex, of the spin floor for the others). Send time is stamped just before process 1")
-		fmt.Fprintln(w, "copies the frame into A.")
+		fmt.Fprintln(w, "copies the frame into A. ran on: CPUs of process 1 | the relay during the rate.")
 	}
-	if len(r.Relay) == 0 {
+	for _, rl := range relays {
+		if rl.PlacementDiffers {
+			fmt.Fprintf(w, "%s %s %d FPS: placement differs from its floor's (%s): no verdict.\n", rl.Notifier, relayVariantName(rl), rl.FPS, rl.PlacementNote)
+		}
+	}
+	if len(relays) == 0 {
 		return
 	}
+	printRelayVariants(w, r)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Where the round trip goes (p50 of each leg, stamped with CLOCK_MONOTONIC in both processes):")
-	t = newTable("notifier", ">fps", ">copy into A", ">wake relay", ">copy A→B", ">wake back", ">sum", ">floor copy", ">paced copy",
+	t = newTable("notifier", "variant", ">fps", ">copy into A", ">wake relay", ">copy A→B", ">wake back", ">sum", ">floor copy", ">paced copy",
 		">floor wake", ">paced floor", ">p50÷paced floor")
-	for _, rl := range r.Relay {
+	for _, rl := range relays {
 		l := rl.Legs
-		t.add(rl.Notifier, strconv.Itoa(rl.FPS), fmtNs(l.CopyANs), fmtNs(l.ToRelayNs), fmtNs(l.CopyBNs), fmtNs(l.BackNs),
+		t.add(rl.Notifier, relayVariantName(rl), strconv.Itoa(rl.FPS), fmtNs(l.CopyANs), fmtNs(l.ToRelayNs), fmtNs(l.CopyBNs), fmtNs(l.BackNs),
 			fmtNs(l.CopyANs+l.ToRelayNs+l.CopyBNs+l.BackNs), fmtNs(rl.FloorCopyNs), fmtNs(rl.PacedCopyNs),
 			fmtNs(rl.FloorWakeNs), fmtNs(rl.PacedFloorNs), fmtRatio(rl.P50OverPacedFloor))
 	}
 	t.render(w)
-	fmt.Fprintln(w, "copy into A: process 1's WriteFrame; wake relay: from its return to the relay's ReadFrame returning;")
+	fmt.Fprintln(w, "copy into A: process 1's WriteFrame (zero-copy: Reserve, stamp, Commit); wake relay: from its return to the relay's ReadFrame returning;")
 	fmt.Fprintln(w, "copy A→B: the relay's copy from A's mapping into B's; wake back: from there (Commit, post) to process 1's")
 	fmt.Fprintln(w, "ReadFrame returning. paced copy: the same memcpy with no ring, one per period at the relay's rate (idle")
-	fmt.Fprintln(w, "in between, as the relay's processes are); paced floor: 2 paced copies + 2 wake-ups. The goal stays on")
+	fmt.Fprintln(w, "in between, as the relay's processes are); paced floor: 2 paced copies (zero-copy: 1) + 2 wake-ups. The goal stays on")
 	fmt.Fprintln(w, "the back-to-back floor above.")
 }
 
 func printIdle(w io.Writer, r *benchResults) {
 	stageTitle(w, "5. Idle cost: a reader waiting on an empty ring (writer connected, silent)")
-	t := newTable("notifier", ">waited", ">cpu", ">% of a core", "note")
+	t := newTable("notifier", ">waited", ">cpu", ">% of a core", "reader ran on", "note")
 	for _, i := range r.Idle {
-		t.add(i.Notifier, fmt.Sprintf("%.1fs", i.Seconds), fmt.Sprintf("%.3fs", i.CPUSeconds), fmt.Sprintf("%.1f%%", i.CPUPercent), i.Note)
+		t.add(i.Notifier, fmt.Sprintf("%.1fs", i.Seconds), fmt.Sprintf("%.3fs", i.CPUSeconds), fmt.Sprintf("%.1f%%", i.CPUPercent),
+			idlePlacementCell(i.Placement), i.Note)
 	}
 	t.render(w)
 }
@@ -464,11 +493,17 @@ var csvHeader = []string{
 	"frames_per_second", "gb_per_second", "ratio_to_memcpy",
 	"cpu_a_ns_per_op", "cpu_b_ns_per_op", "cpu_percent",
 	"goal", "goal_result",
+	// Where it ran (see placementColumns), the spread of a ping-pong's
+	// rounds, and why a row has no verdict.
+	"pin", "ran_on", "this_cpus", "other_cpus",
+	"p50_over_floor_min", "p50_over_floor_max", "no_verdict",
 }
 
 // csvRows flattens the results: floors (stage "floor"), memcpy, pingpong,
-// stream, relay, idle. cpu_a/cpu_b are this process's and the child's CPU
-// per operation: ping/echo per round trip, reader/writer per frame.
+// stream, relay (then the zero-copy relay, stage "relay-zerocopy"), idle, then with --pin=both the floors and ping-pongs
+// measured on one CPU (pin "same"). cpu_a/cpu_b are this process's and
+// the child's CPU per operation: ping/echo per round trip, reader/writer
+// per frame.
 func csvRows(r *benchResults) [][]string {
 	goals := goalIndex(r.Goals)
 	f := func(v float64) string {
@@ -505,37 +540,69 @@ func csvRows(r *benchResults) [][]string {
 		}
 		return out
 	}
-	var rows [][]string
-	for _, fl := range r.Floors.PingPong {
-		rows = append(rows, row([]string{"floor", fl.Mechanism, "", ""}, lat(fl.Latency),
-			[]string{"", "", "", "", "", "", "", "", "", ""}, []string{"", ""}))
+	pin := rowPin(r.Machine)
+	// where: the placement columns, then the spread and no_verdict.
+	where := func(pin string, p Placement, lo, hi float64, why string) []string {
+		return append(placementColumns(pin, p), f(lo), f(hi), why)
 	}
+	nowhere := where(pin, Placement{}, 0, 0, "")
+	var rows [][]string
+	floorRows := func(pin string, floors []floorResult) {
+		for _, fl := range floors {
+			rows = append(rows, row([]string{"floor", fl.Mechanism, "", ""}, lat(fl.Latency),
+				[]string{"", "", "", "", "", "", "", "", "", ""}, []string{"", ""}, where(pin, fl.Placement, 0, 0, "")))
+		}
+	}
+	pingRows := func(pin string, pings []pingPongResult, judged bool) {
+		for _, p := range pings {
+			g := []string{"", ""}
+			if judged {
+				g = goal(pingPongKey(p))
+			}
+			rows = append(rows, row([]string{"pingpong", p.Notifier, i(p.FrameBytes), ""}, lat(p.Latency),
+				[]string{p.Floor, f(p.FloorP50Ns), f(p.P50OverFloor), f(p.P99OverFloor), "", "", "", f(p.PingCPUNsPerRT), f(p.EchoCPUNsPerRT), ""},
+				g, where(pin, p.Placement, p.P50OverFloorMin, p.P50OverFloorMax, noVerdictReason(p.PlacementDiffers, p.Unstable))))
+		}
+	}
+	floorRows(pin, r.Floors.PingPong)
 	for _, m := range r.Floors.Memcpy {
 		// The time per copy is an average: avg_ns.
 		rows = append(rows, row([]string{"memcpy", "memcpy", i(m.FrameBytes), ""}, []string{"", "", f(m.NsPerCopy), "", "", "", "", ""},
-			[]string{"", "", "", "", f(m.CopiesPerSec), f(m.GBPerSec), "", "", "", ""}, []string{"", ""}))
+			[]string{"", "", "", "", f(m.CopiesPerSec), f(m.GBPerSec), "", "", "", ""}, []string{"", ""}, nowhere))
 	}
-	for _, p := range r.PingPong {
-		rows = append(rows, row([]string{"pingpong", p.Notifier, i(p.FrameBytes), ""}, lat(p.Latency),
-			[]string{p.Floor, f(p.FloorP50Ns), f(p.P50OverFloor), f(p.P99OverFloor), "", "", "", f(p.PingCPUNsPerRT), f(p.EchoCPUNsPerRT), ""},
-			goal(pingPongKey(p))))
-	}
+	pingRows(pin, r.PingPong, true)
 	for _, s := range r.Stream {
 		rows = append(rows, row([]string{"stream", s.Notifier, i(s.FrameBytes), ""}, []string{strconv.FormatInt(s.Frames, 10), "", "", "", "", "", "", ""},
 			[]string{"", "", "", "", f(s.FramesPerSec), f(s.GBPerSec), f(s.OverMemcpy),
 				f(s.ReaderCPUSecPerMFrames * 1e3), f(s.WriterCPUSecPerMFrames * 1e3), ""},
-			goal(streamKey(s))))
+			goal(streamKey(s)), where(pin, s.Placement, 0, 0, "")))
 	}
-	for _, rl := range r.Relay {
-		rows = append(rows, row([]string{"relay", rl.Notifier, i(rl.FrameBytes), i(rl.FPS)}, lat(rl.Latency),
+	for _, rl := range allRelays(r) {
+		rows = append(rows, row([]string{relayStage(rl), rl.Notifier, i(rl.FrameBytes), i(rl.FPS)}, lat(rl.Latency),
 			[]string{rl.FloorMechanism, f(rl.FloorNs), f(rl.P50OverFloor), "", "", "", "", "", "", ""},
-			goal(relayKey(rl))))
+			goal(relayKey(rl)), where(pin, rl.Placement, 0, 0, noVerdictReason(rl.PlacementDiffers, false))))
 	}
 	for _, id := range r.Idle {
 		rows = append(rows, row([]string{"idle", id.Notifier, "", ""}, noLat,
-			[]string{"", "", "", "", "", "", "", "", "", strconv.FormatFloat(id.CPUPercent, 'f', 2, 64)}, []string{"", ""}))
+			[]string{"", "", "", "", "", "", "", "", "", strconv.FormatFloat(id.CPUPercent, 'f', 2, 64)}, []string{"", ""},
+			where(pin, id.Placement, 0, 0, "")))
+	}
+	if r.SameCPU != nil {
+		floorRows(pinSame, r.SameCPU.Floors)
+		pingRows(pinSame, r.SameCPU.PingPong, false)
 	}
 	return withLatencyColumns(r, rows) // latency_csv.go
+}
+
+// noVerdictReason is the CSV's no_verdict cell.
+func noVerdictReason(placementDiffers, unstable bool) string {
+	switch {
+	case placementDiffers:
+		return "placement differs from floor's"
+	case unstable:
+		return "unstable rounds"
+	}
+	return ""
 }
 
 // writeCSV writes results.csv.

@@ -129,7 +129,7 @@ func TestPrintReport(t *testing.T) {
 	}
 	// The relay's legs: 2 × 400µs paced copies + 2 wake-ups of 4µs (half
 	// the 8µs futex floor) = 808µs; 700µs ÷ 808µs = 0.87×.
-	assert.Regexp(t, `semaphore +1000 +330µs +10\.0µs +340µs +20\.0µs +700µs +300µs +400µs +4\.00µs +808µs +0\.87×`, out)
+	assert.Regexp(t, `semaphore +copy +1000 +330µs +10\.0µs +340µs +20\.0µs +700µs +300µs +400µs +4\.00µs +808µs +0\.87×`, out)
 }
 
 func TestBenchJSONShape(t *testing.T) {

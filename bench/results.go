@@ -15,10 +15,12 @@ type benchResults struct {
 	PingPong        []pingPongResult `json:"pingpong"`
 	Stream          []streamResult   `json:"stream"`
 	Relay           []relayResult    `json:"relay"`
+	RelayZeroCopy   []relayResult    `json:"relay_zero_copy"` // the relay with process 1 filling A in place
 	RelayPacedCopy  []pacedCopy      `json:"relay_paced_copy"`
 	Idle            []idleResult     `json:"idle"`
 	OpenLoop        []openLoopResult `json:"openloop"`
 	Wake            []wakeResult     `json:"wake"`
+	SameCPU         *sameCPURun      `json:"same_cpu,omitempty"` // --pin=both: floors and ping-pongs on one CPU
 	Goals           []goalResult     `json:"goals"`
 	Errors          []string         `json:"errors"`
 }
@@ -41,7 +43,7 @@ type benchSettings struct {
 	RelayFrameBytes  int      `json:"relay_frame_bytes"`
 	RelayBufferBytes uint64   `json:"relay_buffer_bytes"`
 	IdleSeconds      float64  `json:"idle_seconds"`
-	Pin              string   `json:"pin"` // pair, same or none
+	Pin              string   `json:"pin"` // pair, same, none or both
 	Rounds           int      `json:"pingpong_rounds"`
 	latencySettings           // the open-loop and wake stages'
 }
@@ -82,6 +84,7 @@ type pingPongResult struct {
 	P50OverFloorMax  float64      `json:"p50_over_floor_max,omitempty"`
 	Placement        Placement    `json:"placement"` // of the ring, over all rounds
 	PlacementDiffers bool         `json:"placement_differs_from_floor"`
+	Unstable         bool         `json:"unstable_rounds"` // rounds' p50 ratios more than unstableSpread apart: no verdict
 	PlacementNote    string       `json:"placement_note,omitempty"`
 	Rounds           []ratioRound `json:"rounds,omitempty"`
 	P50OverSemFloor  float64      `json:"p50_over_semaphore_floor,omitempty"` // semaphore only
@@ -93,23 +96,28 @@ type pingPongResult struct {
 
 // streamResult is a writer process streaming into a reader process.
 type streamResult struct {
-	Notifier               string  `json:"notifier"`
-	FrameBytes             int     `json:"frame_bytes"`
-	Frames                 int64   `json:"frames"`
-	Seconds                float64 `json:"seconds"`
-	FramesPerSec           float64 `json:"frames_per_second"`
-	GBPerSec               float64 `json:"gb_per_second"`
-	MemcpyGBPerSec         float64 `json:"memcpy_gb_per_second,omitempty"`
-	OverMemcpy             float64 `json:"ratio_to_memcpy,omitempty"`
-	ReaderCPUSecPerMFrames float64 `json:"reader_cpu_seconds_per_million_frames"`
-	WriterCPUSecPerMFrames float64 `json:"writer_cpu_seconds_per_million_frames"`
+	Notifier               string    `json:"notifier"`
+	FrameBytes             int       `json:"frame_bytes"`
+	Frames                 int64     `json:"frames"`
+	Seconds                float64   `json:"seconds"`
+	FramesPerSec           float64   `json:"frames_per_second"`
+	GBPerSec               float64   `json:"gb_per_second"`
+	MemcpyGBPerSec         float64   `json:"memcpy_gb_per_second,omitempty"`
+	OverMemcpy             float64   `json:"ratio_to_memcpy,omitempty"`
+	ReaderCPUSecPerMFrames float64   `json:"reader_cpu_seconds_per_million_frames"`
+	WriterCPUSecPerMFrames float64   `json:"writer_cpu_seconds_per_million_frames"`
+	Placement              Placement `json:"placement"` // this process: the reader; the other: the writer
 
 	Counters *OpCounters `json:"counters,omitempty"` // both processes, per frame
 }
 
-// relayResult is the relay round trip at one rate.
+// relayResult is the relay round trip at one rate: copying (process 1
+// writes the whole frame into A, the relay copies it into B: two copies)
+// or zero-copy (process 1 reserves the frame in A and stamps it in place:
+// one copy, the relay's).
 type relayResult struct {
 	Notifier       string    `json:"notifier"`
+	ZeroCopy       bool      `json:"zero_copy"`
 	FPS            int       `json:"fps"`
 	SentFPS        float64   `json:"sent_fps"`
 	FrameBytes     int       `json:"frame_bytes"`
@@ -117,7 +125,7 @@ type relayResult struct {
 	FloorMechanism string    `json:"floor_mechanism"`
 	FloorCopyNs    float64   `json:"floor_copy_ns,omitempty"` // one warm copy of the frame
 	FloorWakeNs    float64   `json:"floor_wake_ns,omitempty"` // one wake-up: half the floor's p50 round trip
-	FloorNs        float64   `json:"floor_ns,omitempty"`      // two copies plus two wake-ups
+	FloorNs        float64   `json:"floor_ns,omitempty"`      // two copies (zero-copy: one) plus two wake-ups
 	P50OverFloor   float64   `json:"p50_over_floor,omitempty"`
 	Legs           relayLegs `json:"legs"`
 	// The same floor with copies paced at the relay's rate (see pacedCopy):
@@ -125,6 +133,11 @@ type relayResult struct {
 	PacedCopyNs       float64 `json:"paced_copy_ns,omitempty"`
 	PacedFloorNs      float64 `json:"paced_floor_ns,omitempty"`
 	P50OverPacedFloor float64 `json:"p50_over_paced_floor,omitempty"`
+	// Where process 1 (this) and the relay ran during the rate; no
+	// verdict when that differs from where the floor's two ran.
+	Placement        Placement `json:"placement"`
+	PlacementDiffers bool      `json:"placement_differs_from_floor"`
+	PlacementNote    string    `json:"placement_note,omitempty"`
 }
 
 // pacedCopy is one copy of the relay's frame, paced at a rate, no ring.
@@ -140,6 +153,9 @@ type idleResult struct {
 	CPUSeconds float64 `json:"cpu_seconds"`
 	CPUPercent float64 `json:"cpu_percent_of_a_core"`
 	Note       string  `json:"note,omitempty"`
+	// Where the waiting reader (the other process) and the silent writer
+	// (this) were seen running: a sleeping reader is seen on no CPU.
+	Placement Placement `json:"placement"`
 }
 
 // goalResult is one performance goal checked against one figure. Goals

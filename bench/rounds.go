@@ -6,7 +6,8 @@ package bench
 // load, the CPU's frequency, the hypervisor) hits both sides alike. The
 // ratio reported is the median of the rounds' ratios, with their spread;
 // a round whose ring ran with another placement than its floor flags the
-// measurement, which then gets no verdict.
+// measurement, which then gets no verdict, and so do rounds too far
+// apart for their median to stand for them (unstableSpread).
 
 import (
 	"fmt"
@@ -146,4 +147,20 @@ func roundRatios(p *pingPongResult, rounds []ratioRound) {
 	p.FloorP50Ns, p.FloorP99Ns = median(f50), median(f99)
 	p.P50OverFloor, p.P99OverFloor = median(r50), median(r99)
 	p.P50OverFloorMin, p.P50OverFloorMax = slices.Min(r50), slices.Max(r50)
+	p.Unstable = unstableRounds(p.P50OverFloorMin, p.P50OverFloorMax)
+}
+
+// unstableSpread is how far apart a measurement's rounds may be, as the
+// largest p50 ratio over the smallest, before its median stops standing
+// for it: past it the rounds saw different regimes (a backoff pair
+// sleeping in lock-step in some rounds, a stall), and the median is
+// whichever regime had more rounds. Such a measurement gets no verdict.
+// The ordinary drift of a loaded 2-vCPU machine spreads a notifier's
+// rounds by about 1.1–1.5×.
+const unstableSpread = 2.0
+
+// unstableRounds reports whether rounds whose p50 ratios span lo–hi
+// disagree too much for a verdict.
+func unstableRounds(lo, hi float64) bool {
+	return lo > 0 && hi > unstableSpread*lo
 }

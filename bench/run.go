@@ -83,6 +83,7 @@ func newResults(o *benchOptions, began time.Time) *benchResults {
 		PingPong:       []pingPongResult{},
 		Stream:         []streamResult{},
 		Relay:          []relayResult{},
+		RelayZeroCopy:  []relayResult{},
 		RelayPacedCopy: []pacedCopy{},
 		Idle:           []idleResult{},
 		OpenLoop:       []openLoopResult{},

@@ -126,6 +126,7 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	assert.Len(t, r.PingPong, 3)
 	assert.Len(t, r.Stream, 6)
 	assert.Len(t, r.Relay, 2)
+	assert.Len(t, r.RelayZeroCopy, 2)
 	assert.Len(t, r.Idle, 3)
 	assert.Len(t, r.OpenLoop, 3*2, "--smoke: two rates")
 	assert.Len(t, r.Wake, 3*2, "--quick: gaps of 1 ms and 100 ms")
@@ -151,6 +152,12 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	}
 	for _, rl := range r.Relay {
 		assert.Positive(t, rl.FloorNs)
+		assert.False(t, rl.ZeroCopy)
+	}
+	for _, rl := range r.RelayZeroCopy {
+		assert.Positive(t, rl.FloorNs)
+		assert.True(t, rl.ZeroCopy)
+		assert.Positive(t, rl.Latency.Count)
 	}
 	for _, p := range r.PingPong {
 		require.NotNil(t, p.Counters, p.Notifier)
@@ -180,7 +187,7 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	assert.Len(t, rows, 1+3+2+3+6+2+3+6+6)
+	assert.Len(t, rows, 1+3+2+3+6+2+2+3+6+6)
 
 	for _, name := range []string{"pingpong-64B.svg", "stream-throughput.svg", "stream-frames.svg", "relay-latency.svg",
 		"openloop-latency.svg", "openloop-pareto.svg", "wake-latency.svg"} {

@@ -12,10 +12,24 @@
 //     goroutines of the process run on the core; still 100 % of a core
 //     while waiting (Gosched does not give the core to other processes).
 //   - Backoff (Aeron BackoffIdleStrategy, Disruptor's
-//     SleepingWaitStrategy): poll Spins times, yield Yields times, then
-//     sleep, doubling the pause from MinPark up to MaxPark. Near-zero CPU
-//     when idle; the first frame after an idle spell is seen up to MaxPark
-//     late (plus the timer's granularity).
+//     SleepingWaitStrategy): poll Spins times, yield Yields times and
+//     then on until the wait has lasted ParkFraction × MinPark, then
+//     sleep between polls, each sleep a ParkFraction-th of the time
+//     waited so far and at most MaxPark. Near-zero CPU when idle; the
+//     first frame after an idle spell is seen up to MaxPark late (plus
+//     the timer's slack, about 50 µs).
+//
+// Why a backoff sleep is a fraction of the time waited, not a doubling:
+// a frame posted while the waiter sleeps is seen when the sleep ends, so
+// the waiter's overshoot becomes its peer's next wait. With doubling
+// sleeps the overshoot is about as long as the wait so far, and two
+// sides of a ping-pong that once fell into sleeping keep each other
+// there (the overshoot neither grows nor decays). Bounded by an eighth
+// of the time waited, it shrinks by a factor of eight or so per hop
+// until the peer's wait ends before it would sleep. The sleeps are
+// nanosleep calls, not time.Sleep: an idle Go program's timers fire
+// with millisecond granularity (its netpoller's), so any time.Sleep
+// longer than a few µs lasts about 1 ms.
 //
 // They speak only to Go peers. A reader using one creates no semaphores,
 // so a foreign writer fails to connect instead of hanging. Deadlines are
@@ -28,6 +42,8 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/zerobuffer/zerobuffer-go/internal/pause"
 	"github.com/zerobuffer/zerobuffer-go/layout"
 	"github.com/zerobuffer/zerobuffer-go/notify"
@@ -37,8 +53,13 @@ import (
 const (
 	DefaultSpins   = 100
 	DefaultYields  = 100
-	DefaultMinPark = time.Microsecond
+	DefaultMinPark = 20 * time.Microsecond
 	DefaultMaxPark = time.Millisecond
+
+	// ParkFraction bounds a backoff sleep by the time already waited:
+	// a sleep is at most 1/ParkFraction of it, and there is none before
+	// the wait has lasted ParkFraction × MinPark.
+	ParkFraction = 8
 
 	// MaxSpins and MaxPark bound the parameters, including those a
 	// writer adopts from the word its reader recorded: a corrupt word
@@ -80,9 +101,11 @@ func NewYield(spins int) *Notifier {
 }
 
 // NewBackoff returns the backoff strategy: spins polls, yields
-// Gosched-separated polls, then sleeps from minPark doubling to maxPark
-// (zeros take the defaults). maxPark is recorded in the OIEB in
-// microseconds, so a writer adopting it backs off as far.
+// Gosched-separated polls (more until the wait has lasted ParkFraction ×
+// minPark), then sleeps of 1/ParkFraction of the time waited, at least
+// minPark and at most maxPark (zeros take the defaults). maxPark is
+// recorded in the OIEB in microseconds, so a writer adopting it backs
+// off as far.
 func NewBackoff(spins, yields int, minPark, maxPark time.Duration) *Notifier {
 	if spins <= 0 {
 		spins = DefaultSpins
@@ -98,7 +121,10 @@ func NewBackoff(spins, yields int, minPark, maxPark time.Duration) *Notifier {
 	if maxPark <= 0 {
 		maxPark = DefaultMaxPark
 	}
-	maxPark = max(maxPark.Truncate(time.Microsecond), time.Microsecond, minPark)
+	// maxPark is what the word records, so it is kept as given (in µs);
+	// a minPark above it is lowered to it.
+	maxPark = max(maxPark.Truncate(time.Microsecond), time.Microsecond)
+	minPark = min(minPark, maxPark)
 	return &Notifier{kind: BackoffKind, spins: spins, yields: yields, minPark: minPark, maxPark: maxPark}
 }
 
@@ -256,17 +282,40 @@ func (n *Notifier) backoffWait(ready func() bool, start time.Time, timeout time.
 	if n.yieldWait(ready, start, timeout, n.yields) {
 		return true
 	}
-	park := n.minPark
 	for {
-		left := timeout - time.Since(start)
-		if left <= 0 {
+		waited := time.Since(start)
+		if waited >= timeout {
 			return ready()
 		}
-		time.Sleep(min(park, left))
-		n.stats.Sleeps++
+		park := backoffPark(waited, timeout, n.minPark, n.maxPark)
+		if park == 0 {
+			n.stats.SpinIterations++
+			runtime.Gosched()
+		} else {
+			sleep(park)
+			n.stats.Sleeps++
+		}
 		if ready() {
 			return true
 		}
-		park = min(2*park, n.maxPark)
 	}
+}
+
+// backoffPark is how long a backoff wait that has waited so far sleeps
+// before its next poll: a ParkFraction-th of that, at most maxPark and
+// the time left; 0 (yield instead) while that is under minPark, so that
+// no sleep overshoots the wait by more than a fraction of its length.
+func backoffPark(waited, timeout, minPark, maxPark time.Duration) time.Duration {
+	park := min(waited/ParkFraction, maxPark, timeout-waited)
+	if park < minPark {
+		return 0
+	}
+	return park
+}
+
+// sleep blocks the thread for d with nanosleep, which ends within the
+// timer slack of d; an interrupted sleep (a signal) just ends early.
+func sleep(d time.Duration) {
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	_ = unix.Nanosleep(&ts, nil)
 }

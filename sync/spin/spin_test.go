@@ -50,3 +50,46 @@ func TestKindRoundTrips(t *testing.T) {
 	_, ok := FromWord(0)
 	assert.False(t, ok, "the semaphore word is not a spin notifier")
 }
+
+// A backoff sleep is bounded by a fraction of the time already waited, so
+// that the overshoot it adds to a ping-pong hop (the peer's next wait)
+// shrinks from hop to hop instead of sustaining itself, as doubling
+// sleeps did (rounds locked at 1.1 ms per hop).
+func TestBackoffParkIsAFractionOfTheWait(t *testing.T) {
+	const us = time.Microsecond
+	minPark, maxPark := 20*us, time.Millisecond
+	for _, c := range []struct {
+		name            string
+		waited, timeout time.Duration
+		want            time.Duration
+	}{
+		{"yield before 8 × minPark", 159 * us, time.Second, 0},
+		{"first sleep at 8 × minPark", 160 * us, time.Second, 20 * us},
+		{"an eighth of the wait", 800 * us, time.Second, 100 * us},
+		{"capped at maxPark", 100 * time.Millisecond, time.Second, maxPark},
+		{"cut to the time left", 800 * us, 830 * us, 30 * us},
+		{"yield when under minPark is left", 800 * us, 810 * us, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, backoffPark(c.waited, c.timeout, minPark, maxPark))
+		})
+	}
+	for waited := time.Duration(0); waited < 20*time.Millisecond; waited += 7 * us {
+		p := backoffPark(waited, time.Second, minPark, maxPark)
+		require.LessOrEqual(t, p*ParkFraction, waited, "waited %v", waited)
+		require.LessOrEqual(t, p, maxPark)
+	}
+}
+
+func TestBackoffParameters(t *testing.T) {
+	n := NewBackoff(0, 0, 0, 0)
+	assert.Equal(t, DefaultMinPark, n.minPark)
+	assert.Equal(t, DefaultMaxPark, n.maxPark)
+	// A maxPark below minPark is recorded as given; minPark comes down.
+	n = NewBackoff(0, 0, 0, 5*time.Microsecond)
+	assert.Equal(t, 5*time.Microsecond, n.maxPark)
+	assert.Equal(t, 5*time.Microsecond, n.minPark)
+	got, ok := FromWord(n.Word())
+	require.True(t, ok)
+	assert.Equal(t, n.Word(), got.Word())
+}
