@@ -120,9 +120,9 @@ func TestClientDeathDuringResponseWait(t *testing.T) {
 
 		if cross {
 			c := startChild(t, "client-crash", "-", notifier, name, nil)
-			require.NoError(t, c.expectLine("SENT"))
+			c.Expect("SENT")
 			<-handling
-			c.kill()
+			c.Kill()
 		} else {
 			// A goroutine cannot die: its client closes without
 			// waiting for the answer.
@@ -177,7 +177,7 @@ func TestDisposeWithResponsesPending(t *testing.T) {
 		var srv serverSide
 		if cross {
 			c := startChild(t, "server", sc.name, notifier, e.name, e.events)
-			require.NoError(t, c.expectLine("READY"))
+			c.Expect("READY")
 			srv = &remoteServer{c: c}
 		} else {
 			srv = startLocalServer(t, sc, e)

@@ -37,6 +37,13 @@ func childRole(role string) int {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "something went wrong")
 		return 3
+	case "events":
+		fmt.Println("EV a")
+		fmt.Println("READY")
+		fmt.Println("EV b")
+		io.Copy(io.Discard, os.Stdin)
+		fmt.Println("EV c") // after the parent's Wait began
+		return 0
 	case "hold":
 		fmt.Println("READY")
 		io.Copy(io.Discard, os.Stdin)
@@ -153,6 +160,19 @@ func TestChildExpectAndWait(t *testing.T) {
 	assert.Equal(t, 0, c.ExitCode())
 	assert.Equal(t, "noise\nHELLO 42\nAGAIN x\n", c.Output())
 	assert.NotContains(t, testsupport.ChildPIDs(), c.PID())
+}
+
+func TestChildFollow(t *testing.T) {
+	c := testsupport.Reexec(t, "events", []string{childEnv + "=events"})
+	events := make(chan string, 8)
+	c.Follow("EV ", func(ev string) { events <- ev }, func() { close(events) })
+	assert.Empty(t, c.Expect("READY"), "Expect sees the lines Follow takes too")
+	require.NoError(t, c.Wait())
+	var got []string
+	for ev := range events { // closed by the end callback, before Wait returned
+		got = append(got, ev)
+	}
+	assert.Equal(t, []string{"a", "b", "c"}, got)
 }
 
 func TestChildFailure(t *testing.T) {
