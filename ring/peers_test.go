@@ -25,7 +25,7 @@ func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
 	bothModes(t, func(t *testing.T, cross bool) {
 		name := uniqueName(t)
 		if cross {
-			require.NoError(t, startChild(t, "connect-missing", "", name).wait())
+			require.NoError(t, startChild(t, "connect-missing", "", name).Wait())
 			return
 		}
 		_, err := Connect(name)
@@ -43,10 +43,10 @@ func secondReader(t *testing.T, notifier string, cross bool) {
 	name := uniqueName(t)
 	if cross {
 		c := startChild(t, "hold-reader", notifier, name)
-		c.expectLine("READY")
+		c.Expect("READY")
 		_, err := NewReader(name, Config{PayloadSize: 4096})
 		require.ErrorIs(t, err, ErrReaderAlreadyConnected)
-		c.kill()
+		c.Kill()
 		// The killed reader left its files; a new reader cleans them.
 		r, err := NewReader(name, Config{PayloadSize: 4096})
 		require.NoError(t, err)
@@ -73,10 +73,10 @@ func TestSecondWriterIsAlreadyConnected(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 	c := startChild(t, "hold-writer", "", name)
-	c.expectLine("WROTE")
+	c.Expect("WROTE")
 	_, err = Connect(name)
 	require.ErrorIs(t, err, ErrWriterAlreadyConnected)
-	c.kill()
+	c.Kill()
 	// Its PID is dead now: a new writer may take over, and its frames,
 	// restarting at sequence 1, follow the dead writer's three.
 	require.NoError(t, readFrames(r, 3, constSize(100), nil))
@@ -100,8 +100,8 @@ func writerKilled(t *testing.T, notifier string, cross bool) {
 	defer r.Close()
 	if cross {
 		c := startChild(t, "hold-writer", "", name)
-		c.expectLine("WROTE")
-		c.kill() // SIGKILL, reaped
+		c.Expect("WROTE")
+		c.Kill() // SIGKILL, reaped
 	} else {
 		w, err := Connect(name)
 		require.NoError(t, err)
@@ -129,11 +129,11 @@ func TestReaderKilledIsReaderDead(t *testing.T) {
 
 func readerKilled(t *testing.T, notifier string, cross bool) {
 	name := uniqueName(t)
-	var c *child
+	var c *testsupport.Child
 	var r *Reader
 	if cross {
 		c = startChild(t, "hold-reader", notifier, name)
-		c.expectLine("READY")
+		c.Expect("READY")
 	} else {
 		var err error
 		r, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
@@ -157,7 +157,7 @@ func readerKilled(t *testing.T, notifier string, cross bool) {
 	o := w.OIEB()
 	require.NoError(t, waitBlocked(o, name, func() bool { return o.PayloadFreeBytes.Load() < 1016 }))
 	if cross {
-		c.kill()
+		c.Kill()
 	} else {
 		r.OIEB().ReaderPID.Store(testsupport.DeadPID(t))
 	}
@@ -192,8 +192,8 @@ func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
 	// semaphores behind.
 	stale := uniqueName(t)
 	c := startChild(t, "hold-reader", "", stale)
-	c.expectLine("READY")
-	c.kill()
+	c.Expect("READY")
+	c.Kill()
 	for _, p := range BufferFiles(stale).All() {
 		require.FileExists(t, p)
 	}
