@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -39,12 +40,7 @@ func init() {
 // as a goroutine and as a process.
 func forEachMode(t *testing.T, f func(t *testing.T, notifier string, cross bool)) {
 	for _, notifier := range modeNotifiers {
-		for _, mode := range []struct {
-			name  string
-			cross bool
-		}{{"goroutines", false}, {"processes", true}} {
-			t.Run(notifier+"/"+mode.name, func(t *testing.T) { f(t, notifier, mode.cross) })
-		}
+		testsupport.BothModes(t, notifier, func(t *testing.T, cross bool) { f(t, notifier, cross) })
 	}
 }
 

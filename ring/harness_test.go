@@ -36,14 +36,11 @@ type scenario struct {
 	read       func(r *Reader) error
 }
 
-var scenarioRegistry = map[string]*scenario{}
+var scenarioRegistry = testsupport.Scenarios[*scenario]{}
 
 func register(scs ...*scenario) []*scenario {
 	for _, sc := range scs {
-		if _, dup := scenarioRegistry[sc.name]; dup {
-			panic("duplicate scenario " + sc.name)
-		}
-		scenarioRegistry[sc.name] = sc
+		scenarioRegistry.Add(sc.name, sc)
 	}
 	return scs
 }
@@ -112,14 +109,7 @@ func forBothModes(t *testing.T, scs []*scenario) {
 	for _, notifier := range NotifierNames() {
 		t.Run(notifier, func(t *testing.T) {
 			for _, sc := range scs {
-				for _, mode := range []struct {
-					name  string
-					cross bool
-				}{{"goroutines", false}, {"processes", true}} {
-					t.Run(sc.name+"/"+mode.name, func(t *testing.T) {
-						runScenario(t, sc, mode.cross, notifier)
-					})
-				}
+				testsupport.BothModes(t, sc.name, func(t *testing.T, cross bool) { runScenario(t, sc, cross, notifier) })
 			}
 		})
 	}

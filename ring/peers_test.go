@@ -16,13 +16,8 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
-func bothModes(t *testing.T, f func(t *testing.T, crossProcess bool)) {
-	t.Run("goroutines", func(t *testing.T) { f(t, false) })
-	t.Run("processes", func(t *testing.T) { f(t, true) })
-}
-
 func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
-	bothModes(t, func(t *testing.T, cross bool) {
+	testsupport.BothModes(t, "", func(t *testing.T, cross bool) {
 		name := uniqueName(t)
 		if cross {
 			require.NoError(t, startChild(t, "connect-missing", "", name).Wait())
@@ -35,7 +30,7 @@ func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
 
 func TestSecondReaderIsAlreadyConnected(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { secondReader(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { secondReader(t, notifier, cross) })
 	})
 }
 
@@ -89,7 +84,7 @@ func TestSecondWriterIsAlreadyConnected(t *testing.T) {
 
 func TestWriterKilledIsWriterDead(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { writerKilled(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { writerKilled(t, notifier, cross) })
 	})
 }
 
@@ -123,7 +118,7 @@ func writerKilled(t *testing.T, notifier string, cross bool) {
 
 func TestReaderKilledIsReaderDead(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { readerKilled(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { readerKilled(t, notifier, cross) })
 	})
 }
 

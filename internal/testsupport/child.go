@@ -286,3 +286,34 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Scenarios maps names to a test package's scenarios, so that a child
+// process finds the one its parent named in its role (see Reexec). Add
+// panics on a name added twice: two scenarios would answer to it.
+type Scenarios[T any] map[string]T
+
+// Add adds sc under name.
+func (s Scenarios[T]) Add(name string, sc T) {
+	if _, dup := s[name]; dup {
+		panic("testsupport: scenario " + name + " added twice")
+	}
+	s[name] = sc
+}
+
+// BothModes runs f as two subtests of t: name+"/goroutines", with cross
+// false (both sides in this process), and name+"/processes", with cross
+// true (one side a child, see Reexec). An empty name gives plain
+// "goroutines" and "processes".
+func BothModes(t *testing.T, name string, f func(t *testing.T, cross bool)) {
+	t.Helper()
+	for _, mode := range []struct {
+		name  string
+		cross bool
+	}{{"goroutines", false}, {"processes", true}} {
+		sub := mode.name
+		if name != "" {
+			sub = name + "/" + mode.name
+		}
+		t.Run(sub, func(t *testing.T) { f(t, mode.cross) })
+	}
+}

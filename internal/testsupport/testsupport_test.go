@@ -175,6 +175,15 @@ func TestChildFollow(t *testing.T) {
 	assert.Equal(t, []string{"a", "b", "c"}, got)
 }
 
+func TestScenarios(t *testing.T) {
+	s := testsupport.Scenarios[int]{}
+	s.Add("one", 1)
+	s.Add("two", 2)
+	assert.Equal(t, 2, s["two"])
+	assert.PanicsWithValue(t, "testsupport: scenario one added twice", func() { s.Add("one", 3) })
+	assert.Equal(t, 1, s["one"], "the first stays")
+}
+
 func TestChildFailure(t *testing.T) {
 	c := testsupport.Reexec(t, "fail", []string{childEnv + "=fail"})
 	err := c.Wait()
@@ -227,4 +236,16 @@ func TestDeadPID(t *testing.T) {
 	pid := testsupport.DeadPID(t)
 	assert.Positive(t, pid)
 	assert.NotContains(t, testsupport.ChildPIDs(), int(pid), "reaped")
+}
+
+func TestBothModes(t *testing.T) {
+	var ran []string
+	t.Run("plain", func(t *testing.T) {
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { ran = append(ran, fmt.Sprint(t.Name(), " ", cross)) })
+	})
+	testsupport.BothModes(t, "named", func(t *testing.T, cross bool) { ran = append(ran, fmt.Sprint(t.Name(), " ", cross)) })
+	assert.Equal(t, []string{
+		"TestBothModes/plain/goroutines false", "TestBothModes/plain/processes true",
+		"TestBothModes/named/goroutines false", "TestBothModes/named/processes true",
+	}, ran)
 }
