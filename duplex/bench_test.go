@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -41,7 +42,7 @@ func BenchmarkCall(b *testing.B) {
 			name := uniqueName(b)
 			child := startBenchServer(b, notifier, name)
 			defer func() {
-				if err := child.wait(); err != nil {
+				if err := child.Wait(); err != nil {
 					b.Error(err)
 				}
 			}()
@@ -61,12 +62,10 @@ func BenchmarkCall(b *testing.B) {
 	}
 }
 
-func startBenchServer(b *testing.B, notifier, name string) *child {
+func startBenchServer(b *testing.B, notifier, name string) *testsupport.Child {
 	b.Helper()
-	c := startChildTB(b, "bench-server", "-", notifier, name, nil)
-	if err := c.expectLine("READY"); err != nil {
-		b.Fatal(err)
-	}
+	c := startChild(b, "bench-server", "-", notifier, name, nil)
+	c.Expect("READY")
 	return c
 }
 

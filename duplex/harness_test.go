@@ -1,7 +1,6 @@
 package duplex
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -70,14 +70,11 @@ type scenario struct {
 	serverDies bool
 }
 
-var scenarioRegistry = map[string]*scenario{}
+var scenarioRegistry = testsupport.Scenarios[*scenario]{}
 
 func register(scs ...*scenario) []*scenario {
 	for _, sc := range scs {
-		if _, dup := scenarioRegistry[sc.name]; dup {
-			panic("duplicate scenario " + sc.name)
-		}
-		scenarioRegistry[sc.name] = sc
+		scenarioRegistry.Add(sc.name, sc)
 	}
 	return scs
 }
@@ -121,110 +118,25 @@ func startLocalServer(t *testing.T, sc *scenario, e *env, opts ...Option) *local
 	return l
 }
 
-// child is a re-executed test binary playing one side.
-type child struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser // held open: the child serves until it closes
-	stderr strings.Builder
-	lines  chan string // stdout, line by line, closed at EOF
-	read   sync.WaitGroup
-}
-
-// startChild re-executes the test binary in a role (see runChild). Lines
-// the child prints go to lines; "EV x" lines also go to events as x.
-func startChild(t *testing.T, role, scName, notifier, channel string, events chan string) *child {
+// startChild re-executes the test binary in a role (see runChild). The
+// child's "EV x" lines go to events as x, and events is closed when the
+// child's output ends.
+func startChild(t testing.TB, role, scName, notifier, channel string, events chan string) *testsupport.Child {
 	t.Helper()
-	return startChildTB(t, role, scName, notifier, channel, events)
-}
-
-// startChildTB is startChild for a test or a benchmark.
-func startChildTB(t testing.TB, role, scName, notifier, channel string, events chan string) *child {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+strings.Join([]string{role, scName, notifier, channel}, ":"))
-	c := &child{cmd: cmd, lines: make(chan string, 64)}
-	cmd.Stderr = &c.stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	c.stdin, err = cmd.StdinPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	c.read.Add(1)
-	go func() {
-		defer c.read.Done()
-		defer close(c.lines)
-		if events != nil {
-			defer close(events)
-		}
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			if ev, ok := strings.CutPrefix(line, "EV "); ok && events != nil {
-				events <- ev
-				continue
-			}
-			select {
-			case c.lines <- line:
-			default: // nobody listens for it
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		// Never leave a child behind, whatever the test did.
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			c.wait()
-		}
-	})
+	c := testsupport.Reexec(t, role, []string{childEnv + "=" + strings.Join([]string{role, scName, notifier, channel}, ":")})
+	if events != nil {
+		c.Follow("EV ", func(ev string) { events <- ev }, func() { close(events) })
+	}
 	return c
 }
 
-// expectLine waits for the child to print want.
-func (c *child) expectLine(want string) error {
-	timer := time.NewTimer(hangGuard)
-	defer timer.Stop()
-	for {
-		select {
-		case line, ok := <-c.lines:
-			if !ok {
-				return fmt.Errorf("child ended before printing %q (%v); stderr: %s", want, c.wait(), c.stderr.String())
-			}
-			if line == want {
-				return nil
-			}
-		case <-timer.C:
-			return fmt.Errorf("child did not print %q", want)
-		}
-	}
-}
-
-// wait closes the child's stdin (its signal to finish), reaps it and
-// reports a non-zero exit with its stderr.
-func (c *child) wait() error {
-	c.stdin.Close()
-	err := c.cmd.Wait()
-	c.read.Wait()
-	if err != nil {
-		return fmt.Errorf("child %v: %w; stderr: %s", c.cmd.Env[len(c.cmd.Env)-1], err, c.stderr.String())
-	}
-	return nil
-}
-
-// kill sends SIGKILL and reaps the child.
-func (c *child) kill() {
-	c.cmd.Process.Kill()
-	c.cmd.Wait()
-	c.stdin.Close()
-	c.read.Wait()
-}
-
 type remoteServer struct {
-	c    *child
+	c    *testsupport.Child
 	dies bool
 }
 
 func (r *remoteServer) stop() error {
-	err := r.c.wait()
+	err := r.c.Wait()
 	if r.dies {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != crashCode {
@@ -245,7 +157,7 @@ func runScenario(t *testing.T, sc *scenario, crossProcess bool, notifier string)
 	var srv serverSide
 	if crossProcess {
 		c := startChild(t, "server", sc.name, notifier, e.name, e.events)
-		require.NoError(t, c.expectLine("READY"))
+		c.Expect("READY")
 		srv = &remoteServer{c: c, dies: sc.serverDies}
 	} else {
 		srv = startLocalServer(t, sc, e)
@@ -279,14 +191,7 @@ func forModes(t *testing.T, notifiers []string, scs []*scenario) {
 	for _, notifier := range notifiers {
 		t.Run(notifier, func(t *testing.T) {
 			for _, sc := range scs {
-				for _, mode := range []struct {
-					name  string
-					cross bool
-				}{{"goroutines", false}, {"processes", true}} {
-					t.Run(sc.name+"/"+mode.name, func(t *testing.T) {
-						runScenario(t, sc, mode.cross, notifier)
-					})
-				}
+				testsupport.BothModes(t, sc.name, func(t *testing.T, cross bool) { runScenario(t, sc, cross, notifier) })
 			}
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/ring"
 )
 
@@ -39,12 +40,7 @@ func init() {
 // as a goroutine and as a process.
 func forEachMode(t *testing.T, f func(t *testing.T, notifier string, cross bool)) {
 	for _, notifier := range modeNotifiers {
-		for _, mode := range []struct {
-			name  string
-			cross bool
-		}{{"goroutines", false}, {"processes", true}} {
-			t.Run(notifier+"/"+mode.name, func(t *testing.T) { f(t, notifier, mode.cross) })
-		}
+		testsupport.BothModes(t, notifier, func(t *testing.T, cross bool) { f(t, notifier, cross) })
 	}
 }
 
@@ -120,9 +116,9 @@ func TestClientDeathDuringResponseWait(t *testing.T) {
 
 		if cross {
 			c := startChild(t, "client-crash", "-", notifier, name, nil)
-			require.NoError(t, c.expectLine("SENT"))
+			c.Expect("SENT")
 			<-handling
-			c.kill()
+			c.Kill()
 		} else {
 			// A goroutine cannot die: its client closes without
 			// waiting for the answer.
@@ -177,7 +173,7 @@ func TestDisposeWithResponsesPending(t *testing.T) {
 		var srv serverSide
 		if cross {
 			c := startChild(t, "server", sc.name, notifier, e.name, e.events)
-			require.NoError(t, c.expectLine("READY"))
+			c.Expect("READY")
 			srv = &remoteServer{c: c}
 		} else {
 			srv = startLocalServer(t, sc, e)

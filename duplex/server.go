@@ -47,6 +47,7 @@ type Server struct {
 	closed  bool
 	cancel  context.CancelFunc
 	done    chan struct{}
+	closing chan struct{} // closed when the first Close is done
 }
 
 // Listen creates NAME_request with the sizes of cfg and returns the
@@ -104,14 +105,19 @@ func (s *Server) Serve(ctx context.Context, h Handler) error {
 }
 
 // Close stops Serve, waiting for a running handler to return, and removes
-// the request ring. It is idempotent.
+// the request ring. It is idempotent: a Close that finds another under way
+// returns nil once that one is done.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
+		closing := s.closing
 		s.mu.Unlock()
+		<-closing
 		return nil
 	}
 	s.closed = true
+	s.closing = make(chan struct{})
+	defer close(s.closing)
 	var done chan struct{}
 	if s.serving {
 		s.cancel()

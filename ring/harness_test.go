@@ -1,18 +1,18 @@
 package ring
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 )
 
 // hangGuard bounds every wait in the tests. It only turns a hang into a
@@ -36,14 +36,11 @@ type scenario struct {
 	read       func(r *Reader) error
 }
 
-var scenarioRegistry = map[string]*scenario{}
+var scenarioRegistry = testsupport.Scenarios[*scenario]{}
 
 func register(scs ...*scenario) []*scenario {
 	for _, sc := range scs {
-		if _, dup := scenarioRegistry[sc.name]; dup {
-			panic("duplicate scenario " + sc.name)
-		}
-		scenarioRegistry[sc.name] = sc
+		scenarioRegistry.Add(sc.name, sc)
 	}
 	return scs
 }
@@ -84,8 +81,7 @@ func runScenario(t *testing.T, sc *scenario, crossProcess bool, notifier string)
 
 	var wait func() error
 	if crossProcess {
-		child := startChild(t, "writer", sc.name, name)
-		wait = child.wait
+		wait = startChild(t, "writer", sc.name, name).Wait
 	} else {
 		done := make(chan error, 1)
 		go func() { done <- sc.runWriterSide(name) }()
@@ -113,14 +109,7 @@ func forBothModes(t *testing.T, scs []*scenario) {
 	for _, notifier := range NotifierNames() {
 		t.Run(notifier, func(t *testing.T) {
 			for _, sc := range scs {
-				for _, mode := range []struct {
-					name  string
-					cross bool
-				}{{"goroutines", false}, {"processes", true}} {
-					t.Run(sc.name+"/"+mode.name, func(t *testing.T) {
-						runScenario(t, sc, mode.cross, notifier)
-					})
-				}
+				testsupport.BothModes(t, sc.name, func(t *testing.T, cross bool) { runScenario(t, sc, cross, notifier) })
 			}
 		})
 	}
@@ -141,74 +130,11 @@ func withNotifier(t testing.TB, name string) Option {
 	return WithNotifier(n)
 }
 
-// child is a re-executed test binary playing one side.
-type child struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser // held open: "hold" roles run until it closes
-	stdout *bufio.Reader
-	stderr strings.Builder
-	done   chan error
-}
-
-// startChild re-executes the test binary in a role (see runChild).
-func startChild(t testing.TB, role, scenarioName, buffer string) *child {
+// startChild re-executes the test binary in a role (see runChild), on a
+// scenario (or, for the hold-reader role, a notifier) and a buffer.
+func startChild(t testing.TB, role, scenarioName, buffer string) *testsupport.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+role+":"+scenarioName+":"+buffer)
-	c := &child{t: t, cmd: cmd, done: make(chan error, 1)}
-	cmd.Stderr = &c.stderr
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	c.stdout = bufio.NewReader(out)
-	c.stdin, err = cmd.StdinPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		// Never leave a child behind, whatever the test did.
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			c.wait()
-		}
-	})
-	return c
-}
-
-// expectLine waits for the child to print want on a line of its own.
-func (c *child) expectLine(want string) {
-	c.t.Helper()
-	for {
-		line, err := c.stdout.ReadString('\n')
-		if strings.TrimSpace(line) == want {
-			return
-		}
-		if err != nil {
-			c.cmd.Process.Kill()
-			werr := c.wait()
-			c.t.Fatalf("child ended before printing %q: %v (%v); stderr: %s", want, err, werr, c.stderr.String())
-		}
-	}
-}
-
-// wait reaps the child and reports a non-zero exit with its stderr.
-func (c *child) wait() error {
-	if c.cmd.ProcessState != nil {
-		return nil
-	}
-	c.stdin.Close()
-	io.Copy(io.Discard, c.stdout)
-	err := c.cmd.Wait()
-	if err != nil {
-		return fmt.Errorf("child %v: %w; stderr: %s", c.cmd.Env[len(c.cmd.Env)-1], err, c.stderr.String())
-	}
-	return nil
-}
-
-// kill sends SIGKILL and reaps the child.
-func (c *child) kill() {
-	c.cmd.Process.Kill()
-	c.cmd.Wait()
-	c.stdin.Close()
+	return testsupport.Reexec(t, role, []string{childEnv + "=" + role + ":" + scenarioName + ":" + buffer})
 }
 
 // runChild is the child process's main: role:scenario:buffer.

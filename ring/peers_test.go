@@ -16,16 +16,11 @@ import (
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
-func bothModes(t *testing.T, f func(t *testing.T, crossProcess bool)) {
-	t.Run("goroutines", func(t *testing.T) { f(t, false) })
-	t.Run("processes", func(t *testing.T) { f(t, true) })
-}
-
 func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
-	bothModes(t, func(t *testing.T, cross bool) {
+	testsupport.BothModes(t, "", func(t *testing.T, cross bool) {
 		name := uniqueName(t)
 		if cross {
-			require.NoError(t, startChild(t, "connect-missing", "", name).wait())
+			require.NoError(t, startChild(t, "connect-missing", "", name).Wait())
 			return
 		}
 		_, err := Connect(name)
@@ -35,7 +30,7 @@ func TestWriterBeforeReaderIsBufferNotFound(t *testing.T) {
 
 func TestSecondReaderIsAlreadyConnected(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { secondReader(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { secondReader(t, notifier, cross) })
 	})
 }
 
@@ -43,10 +38,10 @@ func secondReader(t *testing.T, notifier string, cross bool) {
 	name := uniqueName(t)
 	if cross {
 		c := startChild(t, "hold-reader", notifier, name)
-		c.expectLine("READY")
+		c.Expect("READY")
 		_, err := NewReader(name, Config{PayloadSize: 4096})
 		require.ErrorIs(t, err, ErrReaderAlreadyConnected)
-		c.kill()
+		c.Kill()
 		// The killed reader left its files; a new reader cleans them.
 		r, err := NewReader(name, Config{PayloadSize: 4096})
 		require.NoError(t, err)
@@ -73,10 +68,10 @@ func TestSecondWriterIsAlreadyConnected(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 	c := startChild(t, "hold-writer", "", name)
-	c.expectLine("WROTE")
+	c.Expect("WROTE")
 	_, err = Connect(name)
 	require.ErrorIs(t, err, ErrWriterAlreadyConnected)
-	c.kill()
+	c.Kill()
 	// Its PID is dead now: a new writer may take over, and its frames,
 	// restarting at sequence 1, follow the dead writer's three.
 	require.NoError(t, readFrames(r, 3, constSize(100), nil))
@@ -89,7 +84,7 @@ func TestSecondWriterIsAlreadyConnected(t *testing.T) {
 
 func TestWriterKilledIsWriterDead(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { writerKilled(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { writerKilled(t, notifier, cross) })
 	})
 }
 
@@ -100,8 +95,8 @@ func writerKilled(t *testing.T, notifier string, cross bool) {
 	defer r.Close()
 	if cross {
 		c := startChild(t, "hold-writer", "", name)
-		c.expectLine("WROTE")
-		c.kill() // SIGKILL, reaped
+		c.Expect("WROTE")
+		c.Kill() // SIGKILL, reaped
 	} else {
 		w, err := Connect(name)
 		require.NoError(t, err)
@@ -123,17 +118,17 @@ func writerKilled(t *testing.T, notifier string, cross bool) {
 
 func TestReaderKilledIsReaderDead(t *testing.T) {
 	forEachNotifier(t, func(t *testing.T, notifier string) {
-		bothModes(t, func(t *testing.T, cross bool) { readerKilled(t, notifier, cross) })
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { readerKilled(t, notifier, cross) })
 	})
 }
 
 func readerKilled(t *testing.T, notifier string, cross bool) {
 	name := uniqueName(t)
-	var c *child
+	var c *testsupport.Child
 	var r *Reader
 	if cross {
 		c = startChild(t, "hold-reader", notifier, name)
-		c.expectLine("READY")
+		c.Expect("READY")
 	} else {
 		var err error
 		r, err = NewReader(name, Config{PayloadSize: 4096}, withNotifier(t, notifier))
@@ -157,7 +152,7 @@ func readerKilled(t *testing.T, notifier string, cross bool) {
 	o := w.OIEB()
 	require.NoError(t, waitBlocked(o, name, func() bool { return o.PayloadFreeBytes.Load() < 1016 }))
 	if cross {
-		c.kill()
+		c.Kill()
 	} else {
 		r.OIEB().ReaderPID.Store(testsupport.DeadPID(t))
 	}
@@ -192,8 +187,8 @@ func TestStaleLockAndOrphanedSegmentAreCleanedUp(t *testing.T) {
 	// semaphores behind.
 	stale := uniqueName(t)
 	c := startChild(t, "hold-reader", "", stale)
-	c.expectLine("READY")
-	c.kill()
+	c.Expect("READY")
+	c.Kill()
 	for _, p := range BufferFiles(stale).All() {
 		require.FileExists(t, p)
 	}

@@ -249,17 +249,21 @@ func expectReaderDead(t *testing.T, sw *streamWriter, next uint64, killed time.T
 	}
 }
 
-// replacementStream streams frames from a new writer goroutine into r.
+// replacementStream connects a new writer to r's buffer and streams
+// frames from it, in a goroutine, into r.
+//
+// The writer connects before r reads. Until a writer connects, the ring
+// still records the dead one's PID, and r rightly reports it dead at its
+// first liveness check; had the connect raced the read, a connect slower
+// than one liveness interval (a busy machine, a spinning reader holding
+// the CPU) would fail the test.
 func replacementStream(t *testing.T, r *ring.Reader, sp *streamSpec) {
 	t.Helper()
+	w, err := connect(sp)
+	require.NoError(t, err, "connect the replacement writer")
 	done := make(chan error, 1)
 	go func() {
-		w, err := connect(sp)
-		if err != nil {
-			done <- fmt.Errorf("connect: %w", err)
-			return
-		}
-		_, err = newStreamWriter(w, sp).run()
+		_, err := newStreamWriter(w, sp).run()
 		done <- errors.Join(err, w.Close())
 	}()
 	_, rerr := newStreamReader(r, sp).run()
@@ -275,10 +279,15 @@ func replacementStream(t *testing.T, r *ring.Reader, sp *streamSpec) {
 	}
 }
 
-// afterWriterDeath checks that the surviving reader takes a replacement
-// writer, then that a new reader takes the name and streams.
+// afterWriterDeath checks that the surviving reader goes on reporting the
+// dead writer until a replacement connects, that it then takes the
+// replacement's frames, and that a new reader takes the name and streams.
 func afterWriterDeath(t *testing.T, r *ring.Reader, sp *streamSpec) {
 	t.Helper()
+	ctx, cancel := readCtx(deathBound)
+	_, err := r.ReadFrame(ctx)
+	cancel()
+	require.ErrorIs(t, err, ring.ErrWriterDead, "reading again before a replacement writer connected")
 	again := *sp
 	again.Seed = mix64(sp.Seed + 1)
 	again.Frames = 200

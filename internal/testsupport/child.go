@@ -44,10 +44,11 @@ type Child struct {
 	eof     bool          // standard output is closed
 	changed chan struct{} // closed (and replaced) when lines or eof change
 
-	stderr   lockedBuffer
-	readDone chan struct{}
-	waited   bool
-	waitErr  error
+	stderr    lockedBuffer
+	readDone  chan struct{}
+	followers sync.WaitGroup
+	waited    bool
+	waitErr   error
 }
 
 // Reexec starts this test binary again with env added to the environment
@@ -136,6 +137,41 @@ func (c *Child) Output() string {
 	return strings.Join(c.lines, "\n") + "\n"
 }
 
+// Follow calls f, in a goroutine of its own, with the rest of every line
+// of the child's standard output that starts with prefix, in order and
+// from the first line on, then end (when not nil) once the output ended.
+// It reads the lines on its own, so that Expect still sees them all: it is
+// for a child that reports events while the test waits for something
+// else. Wait returns only after f and end did, so f must not block on
+// the test for long.
+func (c *Child) Follow(prefix string, f func(rest string), end func()) {
+	c.followers.Add(1)
+	go func() {
+		defer c.followers.Done()
+		if end != nil {
+			defer end()
+		}
+		for next := 0; ; {
+			c.mu.Lock()
+			var got []string
+			for ; next < len(c.lines); next++ {
+				if rest, found := strings.CutPrefix(c.lines[next], prefix); found {
+					got = append(got, rest)
+				}
+			}
+			eof, changed := c.eof, c.changed
+			c.mu.Unlock()
+			for _, rest := range got {
+				f(rest)
+			}
+			if eof {
+				return
+			}
+			<-changed
+		}
+	}()
+}
+
 // Expect waits for a line, after those an earlier Expect returned, that
 // starts with prefix, and returns the rest of it, trimmed. Lines in
 // between are skipped. A child that ends first, or prints no such line
@@ -191,6 +227,7 @@ func (c *Child) Wait() error {
 		err = fmt.Errorf("still running after %v (hang guard), killed: %v", HangGuard, <-done)
 	}
 	<-c.readDone // the child's end of stdout is closed once it is gone
+	c.followers.Wait()
 	if err != nil {
 		c.waitErr = fmt.Errorf("child %s: %w; stderr:\n%s", c.name, err, c.Stderr())
 	}
@@ -248,4 +285,35 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Scenarios maps names to a test package's scenarios, so that a child
+// process finds the one its parent named in its role (see Reexec). Add
+// panics on a name added twice: two scenarios would answer to it.
+type Scenarios[T any] map[string]T
+
+// Add adds sc under name.
+func (s Scenarios[T]) Add(name string, sc T) {
+	if _, dup := s[name]; dup {
+		panic("testsupport: scenario " + name + " added twice")
+	}
+	s[name] = sc
+}
+
+// BothModes runs f as two subtests of t: name+"/goroutines", with cross
+// false (both sides in this process), and name+"/processes", with cross
+// true (one side a child, see Reexec). An empty name gives plain
+// "goroutines" and "processes".
+func BothModes(t *testing.T, name string, f func(t *testing.T, cross bool)) {
+	t.Helper()
+	for _, mode := range []struct {
+		name  string
+		cross bool
+	}{{"goroutines", false}, {"processes", true}} {
+		sub := mode.name
+		if name != "" {
+			sub = name + "/" + mode.name
+		}
+		t.Run(sub, func(t *testing.T) { f(t, mode.cross) })
+	}
 }

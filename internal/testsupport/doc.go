@@ -5,7 +5,7 @@
 //   - Files, BufferFiles, HiddenSegments, Leftovers: the files a test left
 //     in /dev/shm or /tmp/zerobuffer;
 //   - Reexec and Child: the test binary re-executed as a child process in
-//     a role, its output read line by line, always reaped;
+//     a role, its output read line by line (Expect, Follow), always reaped;
 //   - ChildPIDs, FDCount, AllThreadsStopped, SameBinaryAlive, DeadPID,
 //     IsFuzzWorker, RaceEnabled: probes of this process and its peers;
 //   - Main and Check: a TestMain that runs a child role, or the tests

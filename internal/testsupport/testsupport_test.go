@@ -37,6 +37,13 @@ func childRole(role string) int {
 	case "fail":
 		fmt.Fprintln(os.Stderr, "something went wrong")
 		return 3
+	case "events":
+		fmt.Println("EV a")
+		fmt.Println("READY")
+		fmt.Println("EV b")
+		io.Copy(io.Discard, os.Stdin)
+		fmt.Println("EV c") // after the parent's Wait began
+		return 0
 	case "hold":
 		fmt.Println("READY")
 		io.Copy(io.Discard, os.Stdin)
@@ -155,6 +162,28 @@ func TestChildExpectAndWait(t *testing.T) {
 	assert.NotContains(t, testsupport.ChildPIDs(), c.PID())
 }
 
+func TestChildFollow(t *testing.T) {
+	c := testsupport.Reexec(t, "events", []string{childEnv + "=events"})
+	events := make(chan string, 8)
+	c.Follow("EV ", func(ev string) { events <- ev }, func() { close(events) })
+	assert.Empty(t, c.Expect("READY"), "Expect sees the lines Follow takes too")
+	require.NoError(t, c.Wait())
+	var got []string
+	for ev := range events { // closed by the end callback, before Wait returned
+		got = append(got, ev)
+	}
+	assert.Equal(t, []string{"a", "b", "c"}, got)
+}
+
+func TestScenarios(t *testing.T) {
+	s := testsupport.Scenarios[int]{}
+	s.Add("one", 1)
+	s.Add("two", 2)
+	assert.Equal(t, 2, s["two"])
+	assert.PanicsWithValue(t, "testsupport: scenario one added twice", func() { s.Add("one", 3) })
+	assert.Equal(t, 1, s["one"], "the first stays")
+}
+
 func TestChildFailure(t *testing.T) {
 	c := testsupport.Reexec(t, "fail", []string{childEnv + "=fail"})
 	err := c.Wait()
@@ -207,4 +236,16 @@ func TestDeadPID(t *testing.T) {
 	pid := testsupport.DeadPID(t)
 	assert.Positive(t, pid)
 	assert.NotContains(t, testsupport.ChildPIDs(), int(pid), "reaped")
+}
+
+func TestBothModes(t *testing.T) {
+	var ran []string
+	t.Run("plain", func(t *testing.T) {
+		testsupport.BothModes(t, "", func(t *testing.T, cross bool) { ran = append(ran, fmt.Sprint(t.Name(), " ", cross)) })
+	})
+	testsupport.BothModes(t, "named", func(t *testing.T, cross bool) { ran = append(ran, fmt.Sprint(t.Name(), " ", cross)) })
+	assert.Equal(t, []string{
+		"TestBothModes/plain/goroutines false", "TestBothModes/plain/processes true",
+		"TestBothModes/named/goroutines false", "TestBothModes/named/processes true",
+	}, ran)
 }

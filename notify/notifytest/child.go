@@ -100,33 +100,52 @@ func runChild(spec string) error {
 type child struct {
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
+	exited         chan struct{} // closed once the child is reaped
+	err            error         // cmd.Wait's, once exited is closed
 }
 
 // startChild starts a child in role on buffer; the test's cleanup kills
-// it if the test did not wait for it.
+// it if it is still running.
 func startChild(t *testing.T, role, buffer string, events uint64, guard time.Duration) *child {
 	t.Helper()
-	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$")}
+	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$"), exited: make(chan struct{})}
 	c.cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%s|%d|%s", childEnv, role, buffer, events, guard))
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start the child: %v", err)
 	}
-	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
-			_ = c.cmd.Process.Kill()
-			_ = c.cmd.Wait()
-		}
-	})
+	go func() {
+		c.err = c.cmd.Wait()
+		close(c.exited)
+	}()
+	t.Cleanup(c.kill)
 	return c
 }
 
-// wait reaps the child and reports how it failed, if it did.
-func (c *child) wait() error {
-	err := c.cmd.Wait()
+// kill ends the child if it still runs, and reaps it.
+func (c *child) kill() {
+	select {
+	case <-c.exited:
+	default:
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// wait reaps the child and reports how it failed, if it did. A child
+// still running after bound (its waits are bounded by the hang guard, so
+// only a hang gets there) is killed and reported.
+func (c *child) wait(bound time.Duration) error {
+	select {
+	case <-c.exited:
+	case <-time.After(bound):
+		c.kill()
+		return fmt.Errorf("child %s still running after %v: a wait ignores its timeout; killed it; stderr: %s",
+			c.cmd.Env[len(c.cmd.Env)-1], bound, c.stderr.String())
+	}
 	switch {
-	case err != nil:
-		return fmt.Errorf("child %s: %w; stderr: %s", c.cmd.Env[len(c.cmd.Env)-1], err, c.stderr.String())
+	case c.err != nil:
+		return fmt.Errorf("child %s: %w; stderr: %s", c.cmd.Env[len(c.cmd.Env)-1], c.err, c.stderr.String())
 	case !strings.Contains(c.stdout.String(), childDone):
 		return errors.New("the child did not play its part: the test binary's TestMain must call notifytest.Main or notifytest.ServeChild")
 	}

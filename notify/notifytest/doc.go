@@ -49,6 +49,15 @@
 // checks its condition once more at the timeout and would otherwise hide
 // the loss.
 //
+// A subtest removes its buffer from /dev/shm when a check fails, when the
+// notifier panics (in the test's goroutine, a helper goroutine or a child
+// process), and when a wait in a helper goroutine or a child ignores its
+// timeout: that fails the subtest twice the hang guard after the test
+// stopped waiting for it, the child is killed, and the goroutine keeps its
+// mapping while the buffer's names are removed. A wait in the test's own
+// goroutine that never returns still hangs the test until go test's
+// -timeout ends the binary, with no cleanup.
+//
 // The package sits beside notify, not above the ring: it imports notify,
 // layout and the module's internal shared-memory helper, never ring, so
 // a strategy is checked on its own and the ring's tests cannot mask it.

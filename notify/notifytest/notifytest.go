@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,42 +109,74 @@ var (
 // env is a segment holding an OIEB and a payload area of window slots,
 // with the reader's notifier attached.
 type env struct {
-	name   string
-	seg    *shm.Segment
-	o      *layout.OIEB
-	reader notify.Notifier
+	strategy string
+	name     string
+	seg      *shm.Segment
+	o        *layout.OIEB
+	reader   notify.Notifier
+	guard    time.Duration
+	// stuck is set when a goroutine of the test is still inside a
+	// notifier call long after the hang guard: the cleanups then remove
+	// the buffer's names but leave alone the mapping and the notifiers
+	// that the goroutine still uses.
+	stuck atomic.Bool
 }
 
 // newEnv creates a buffer whose stream window is w units (1: ping-pong,
 // in which each side sleeps for every event). The test's cleanup closes
-// and removes everything, and fails if anything is left in /dev/shm.
+// and removes everything, and fails if anything is left in /dev/shm. It
+// is registered as soon as the segment exists, so that every way out of
+// the test — a failed step here included — removes the buffer.
 func (s *suite) newEnv(t *testing.T, w uint64) *env {
 	t.Helper()
 	n, err := notify.New(s.name)
 	require.NoError(t, err)
 	// The name ends in "-b", so that a glob for one buffer's files never
 	// matches another's ("…-1-b" is not a prefix of "…-11-b").
-	e := &env{name: fmt.Sprintf("%s%d-b", prefix, counter.Add(1)), reader: n}
+	e := &env{strategy: s.name, name: fmt.Sprintf("%s%d-b", prefix, counter.Add(1)), reader: n, guard: s.cfg.guard}
 	e.seg, err = shm.Create(e.name, layout.OIEBSize+window*slot, 0o600)
 	require.NoError(t, err)
+	attached := false
+	t.Cleanup(func() {
+		if e.stuck.Load() {
+			e.removeNames(t)
+			return
+		}
+		if attached {
+			assert.NoError(t, e.reader.Close(), "the reader's Close")
+		}
+		// Remove also takes what a failed Create left behind.
+		assert.NoError(t, e.reader.Remove(e.name), "the reader's Remove")
+		assert.NoError(t, shm.Unlink(e.name))
+		assert.NoError(t, e.seg.Close())
+		e.checkNothingLeft(t)
+	})
 	e.o, err = layout.View(e.seg.Data)
 	require.NoError(t, err)
 	e.o.Init(0, window*slot, n.Word())
 	e.o.PayloadFreeBytes.Store(w)
-	if err := n.Create(e.name, e.o, 0o600); err != nil {
-		_ = e.seg.Close()
-		_ = shm.Unlink(e.name)
-		t.Fatalf("Create: %v", err)
-	}
-	t.Cleanup(func() {
-		assert.NoError(t, e.reader.Close(), "the reader's Close")
-		assert.NoError(t, e.reader.Remove(e.name), "the reader's Remove")
-		assert.NoError(t, shm.Unlink(e.name))
-		assert.NoError(t, e.seg.Close())
-		left, _ := filepath.Glob(shm.Dir + "/*" + e.name + "*")
-		assert.Empty(t, left, "Remove left the buffer's files behind")
-	})
+	require.NoError(t, n.Create(e.name, e.o, 0o600), "Create")
+	attached = true
 	return e
+}
+
+// removeNames removes what the buffer has in /dev/shm while a goroutine
+// may still use its notifiers and mapping: the names go, the objects stay
+// until the process ends. The reader's notifier is not touched; Remove
+// works from any instance, as in a stale buffer's cleanup.
+func (e *env) removeNames(t *testing.T) {
+	t.Helper()
+	if n, err := notify.New(e.strategy); assert.NoError(t, err) {
+		assert.NoError(t, n.Remove(e.name), "Remove")
+	}
+	assert.NoError(t, shm.Unlink(e.name))
+	e.checkNothingLeft(t)
+}
+
+func (e *env) checkNothingLeft(t *testing.T) {
+	t.Helper()
+	left, _ := filepath.Glob(shm.Dir + "/*" + e.name + "*")
+	assert.Empty(t, left, "Remove left the buffer's files behind")
 }
 
 // side is the writer's side of a buffer: its own mapping and notifier.
@@ -184,6 +217,9 @@ func (e *env) writer(t *testing.T) *side {
 	w, err := openWriter(e.name)
 	require.NoError(t, err)
 	t.Cleanup(func() {
+		if e.stuck.Load() {
+			return // a goroutine still uses both
+		}
 		assert.NoError(t, w.n.Close(), "the writer's Close")
 		w.unmap()
 	})
@@ -277,17 +313,57 @@ func guarded(wait func(func() bool, time.Duration) (bool, error), ready func() b
 }
 
 // background runs f in a goroutine and delivers its result on the
-// channel; the test's cleanup waits for it, so that a failing test never
-// closes a notifier that f still uses.
-func background(t *testing.T, f func() error) <-chan error {
+// channel; join takes it. A panic in f is f's error, so that a notifier
+// that panics fails the subtest rather than end the test binary before
+// any cleanup ran. The test's cleanup waits for f, so that a failing
+// test never closes a notifier that f still uses — for joinBound at most:
+// an f still running then is in a notifier call that ignores its timeout,
+// and the buffer is left to removeNames.
+func (e *env) background(t *testing.T, f func() error) <-chan error {
 	done := make(chan error, 1)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		done <- f()
+		done <- catchPanic(f)
 	}()
-	t.Cleanup(func() { <-finished })
+	t.Cleanup(func() {
+		if e.stuck.Load() {
+			return
+		}
+		select {
+		case <-finished:
+		case <-time.After(e.joinBound()):
+			e.stuck.Store(true)
+			t.Errorf("a goroutine of the test is still in a notifier call %v after the test: a wait ignores its timeout", e.joinBound())
+		}
+	})
 	return done
+}
+
+// joinBound is how long a goroutine or child may still run after the
+// test stops waiting for its events: its own waits end within the hang
+// guard of their start, so twice the guard only ever catches a hang.
+func (e *env) joinBound() time.Duration { return 2 * e.guard }
+
+// join takes background's result, waiting joinBound at most.
+func (e *env) join(done <-chan error) error {
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(e.joinBound()):
+		e.stuck.Store(true)
+		return fmt.Errorf("a goroutine of the test is still in a notifier call after %v: a wait ignores its timeout", e.joinBound())
+	}
+}
+
+// catchPanic runs f and turns a panic in it into an error.
+func catchPanic(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return f()
 }
 
 // settle gives a goroutine that is about to wait a moment to get into its
@@ -329,7 +405,7 @@ func (s *suite) postBeforeWait(t *testing.T) {
 func (s *suite) waitBeforePost(t *testing.T, cross bool) {
 	e := s.newEnv(t, window)
 	var consumed uint64
-	done := background(t, func() error {
+	done := e.background(t, func() error {
 		ok, err := guarded(e.reader.WaitData, dataReady(e.o, &consumed), s.cfg.guard)
 		if err == nil && !ok {
 			err = errors.New("the wait returned false: the post was lost")
@@ -341,16 +417,18 @@ func (s *suite) waitBeforePost(t *testing.T, cross bool) {
 	// until the waiter is done (its Close might wake the waiter too).
 	if cross {
 		c := startChild(t, "post", e.name, 0, s.cfg.guard)
-		err := <-done
+		err := e.join(done)
 		e.o.PayloadReadCount.Store(1) // tells the child it may close
 		require.NoError(t, err)
-		require.NoError(t, c.wait())
+		require.NoError(t, c.wait(e.joinBound()))
 	} else {
 		w, err := openWriter(e.name)
 		require.NoError(t, err)
 		w.o.PayloadWrittenCount.Add(1)
 		require.NoError(t, w.n.PostData())
-		err = <-done
+		if err = e.join(done); e.stuck.Load() {
+			t.Fatal(err) // the waiter still uses the notifiers and mapping
+		}
 		require.NoError(t, w.n.Close())
 		w.unmap()
 		require.NoError(t, err)
@@ -359,7 +437,7 @@ func (s *suite) waitBeforePost(t *testing.T, cross bool) {
 	// And the other direction, in this process.
 	w := e.writer(t)
 	w.o.PayloadFreeBytes.Store(0)
-	done = background(t, func() error {
+	done = e.background(t, func() error {
 		ok, err := guarded(w.n.WaitSpace, spaceReady(w.o), s.cfg.guard)
 		if err == nil && !ok {
 			err = errors.New("the space wait returned false: the post was lost")
@@ -369,7 +447,7 @@ func (s *suite) waitBeforePost(t *testing.T, cross bool) {
 	settle()
 	e.o.PayloadFreeBytes.Add(1)
 	require.NoError(t, e.reader.PostSpace())
-	require.NoError(t, <-done)
+	require.NoError(t, e.join(done))
 }
 
 func (s *suite) deadline(t *testing.T) {
@@ -438,7 +516,7 @@ func (s *suite) writerWaiting(t *testing.T) {
 	w := e.writer(t)
 	assert.False(t, e.reader.WriterWaiting(), "nobody waits yet")
 	w.o.PayloadFreeBytes.Store(0)
-	done := background(t, func() error {
+	done := e.background(t, func() error {
 		ok, err := guarded(w.n.WaitSpace, spaceReady(w.o), s.cfg.guard)
 		if err == nil && !ok {
 			err = errors.New("the space post was lost")
@@ -452,14 +530,14 @@ func (s *suite) writerWaiting(t *testing.T) {
 	}
 	e.o.PayloadFreeBytes.Add(1)
 	require.NoError(t, e.reader.PostSpace())
-	require.NoError(t, <-done)
+	require.NoError(t, e.join(done))
 	require.NoError(t, s.waitUntil("WriterWaiting false after the wait", func() bool { return !e.reader.WriterWaiting() }))
 }
 
 func (s *suite) closeWhileWaiting(t *testing.T, cross bool) {
 	e := s.newEnv(t, window)
 	var consumed uint64
-	done := background(t, func() error {
+	done := e.background(t, func() error {
 		// The wait must end — at its timeout at the latest — with no
 		// event and no error.
 		ok, err := e.reader.WaitData(dataReady(e.o, &consumed), 500*time.Millisecond)
@@ -470,7 +548,7 @@ func (s *suite) closeWhileWaiting(t *testing.T, cross bool) {
 	})
 	settle()
 	if cross {
-		require.NoError(t, startChild(t, "close", e.name, 0, s.cfg.guard).wait())
+		require.NoError(t, startChild(t, "close", e.name, 0, s.cfg.guard).wait(e.joinBound()))
 	} else {
 		w, err := openWriter(e.name)
 		require.NoError(t, err)
@@ -499,12 +577,12 @@ func (s *suite) stream(t *testing.T, w uint64, cross bool) {
 	if cross {
 		c := startChild(t, "produce", e.name, events, s.cfg.guard)
 		require.NoError(t, e.consume(events, s.cfg.guard))
-		require.NoError(t, c.wait())
+		require.NoError(t, c.wait(e.joinBound()))
 		t.Logf("%d events, window %d; reader %s", events, w, wakes(e.reader))
 		return
 	}
 	ws := e.writer(t)
-	done := background(t, func() error { return produce(ws, events, s.cfg.guard) })
+	done := e.background(t, func() error { return produce(ws, events, s.cfg.guard) })
 	cerr := e.consume(events, s.cfg.guard)
 	if cerr != nil {
 		// Unblock the producer: it must be done with its notifier before
@@ -512,7 +590,7 @@ func (s *suite) stream(t *testing.T, w uint64, cross bool) {
 		e.o.PayloadFreeBytes.Add(1 << 40)
 		_ = e.reader.PostSpace()
 	}
-	perr := <-done
+	perr := e.join(done)
 	require.NoError(t, cerr)
 	require.NoError(t, perr)
 	t.Logf("%d events, window %d; reader %s; writer %s", events, w, wakes(e.reader), wakes(ws.n))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
 
@@ -23,8 +24,8 @@ import (
 // registered waiter.
 const helperEnv = "ZB_SEMAPHORE_HELPER"
 
-func helperMain() int {
-	args := strings.Fields(os.Getenv(helperEnv))
+func helperMain(spec string) int {
+	args := strings.Fields(spec)
 	if len(args) != 5 || (args[0] != "pingpong" && args[0] != "stream") {
 		fmt.Fprintf(os.Stderr, "helper: bad arguments %q\n", args)
 		return 1
@@ -66,11 +67,9 @@ func helperMain() int {
 }
 
 // helper starts the test binary as a Go peer process.
-func helper(mode, waitOn, postTo string, rounds int, spin time.Duration) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %s %d %v", helperEnv, mode, waitOn, postTo, rounds, spin))
-	cmd.Stderr = os.Stderr
-	return cmd
+func helper(b *testing.B, mode, waitOn, postTo string, rounds int, spin time.Duration) *testsupport.Child {
+	b.Helper()
+	return testsupport.Reexec(b, "helper", []string{fmt.Sprintf("%s=%s %s %s %d %v", helperEnv, mode, waitOn, postTo, rounds, spin)})
 }
 
 var spins = []time.Duration{0, 2 * time.Microsecond, 5 * time.Microsecond, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond}
@@ -135,27 +134,32 @@ func BenchmarkPingPongProcess(b *testing.B) {
 				pongS := mustCreate(b, pong, 0)
 				pongS.SetSpin(spin)
 				n := b.N
-				var cmd *exec.Cmd
+				var wait func() error // reaps the peer; a failing test's cleanup kills it
 				if peer == "go" {
-					cmd = helper("pingpong", ping, pong, n, spin)
+					wait = helper(b, "pingpong", ping, pong, n, spin).Wait
 				} else {
-					cmd = exec.Command(tool, "pingpong", ping, pong, strconv.Itoa(n), strconv.Itoa(int(hang/time.Millisecond)))
+					cmd := exec.Command(tool, "pingpong", ping, pong, strconv.Itoa(n), strconv.Itoa(int(hang/time.Millisecond)))
 					cmd.Stderr = os.Stderr
+					require.NoError(b, cmd.Start())
+					b.Cleanup(func() {
+						if cmd.ProcessState == nil {
+							_ = cmd.Process.Kill()
+							_ = cmd.Wait()
+						}
+					})
+					wait = cmd.Wait
 				}
-				require.NoError(b, cmd.Start())
 				b.ResetTimer()
 				start := time.Now()
 				for i := range n {
 					_ = pingS.Post()
 					if ok, err := pongS.Wait(hang); !ok || err != nil {
-						_ = cmd.Process.Kill()
-						_ = cmd.Wait()
 						b.Fatal("round ", i, ": ", ok, err)
 					}
 				}
 				elapsed := time.Since(start)
 				b.StopTimer()
-				require.NoError(b, cmd.Wait())
+				require.NoError(b, wait())
 				b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n), "ns/roundtrip")
 			})
 		}
@@ -223,10 +227,7 @@ func BenchmarkStreamProcess(b *testing.B) {
 				space := mustCreate(b, spaceName, window)
 				space.SetSpin(spin)
 				n := b.N
-				cmd := helper("stream", dataName, spaceName, n, spin)
-				var out strings.Builder
-				cmd.Stdout = &out
-				require.NoError(b, cmd.Start())
+				peer := helper(b, "stream", dataName, spaceName, n, spin)
 				wakes := 0
 				b.ResetTimer()
 				for i := range n {
@@ -235,18 +236,16 @@ func BenchmarkStreamProcess(b *testing.B) {
 						}
 					}
 					if ok, err := space.Wait(hang); !ok || err != nil {
-						_ = cmd.Process.Kill()
-						_ = cmd.Wait()
-						b.Fatal("round ", i, ": ", ok, err)
+						b.Fatal("round ", i, ": ", ok, err) // the cleanup kills the peer
 					}
 					if data.Waiters() > 0 {
 						wakes++
 					}
 					_ = data.Post()
 				}
-				require.NoError(b, cmd.Wait())
+				require.NoError(b, peer.Wait())
 				b.StopTimer()
-				readerWakes, err := strconv.Atoi(strings.TrimSpace(out.String()))
+				readerWakes, err := strconv.Atoi(strings.TrimSpace(peer.Output()))
 				require.NoError(b, err)
 				b.ReportMetric(float64(wakes+readerWakes)/float64(n), "wakes/frame")
 			})

@@ -5,7 +5,6 @@ package semaphore_test
 import (
 	"encoding/binary"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 // the test ends.
 func uniqueBuffer(t testing.TB) string {
 	t.Helper()
-	name := namePrefix + "buf-" + strconv.FormatInt(nameCounter.Add(1), 10)
+	name := names.New() + "-buf"
 	t.Cleanup(func() { _ = semaphore.New().Remove(name) })
 	return name
 }

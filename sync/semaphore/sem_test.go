@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,9 +16,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
+	"github.com/zerobuffer/zerobuffer-go/internal/testsupport"
 	"github.com/zerobuffer/zerobuffer-go/notify/notifytest"
 	"github.com/zerobuffer/zerobuffer-go/sync/semaphore"
 )
@@ -29,46 +27,26 @@ import (
 // decides pass/fail on timing.
 const hang = 60 * time.Second
 
-// namePrefix marks every semaphore this test process makes, so TestMain can
-// prove that none is left behind in /dev/shm.
-var namePrefix = fmt.Sprintf("zbtest-%d-", os.Getpid())
+// names are the semaphores and buffers this test process makes,
+// zbtest-sem-PID-N, so that TestMain can prove that none is left behind in
+// /dev/shm.
+var names = testsupport.NewNames("zbtest-sem-")
 
-var nameCounter atomic.Int64
+// namePrefix starts every name of names.
+var namePrefix = names.Prefix()
 
+// TestMain serves notifytest's children and the benchmarks' Go peer
+// (helperEnv), or runs the tests and then fails the run if they left
+// files, child processes or goroutines behind.
 func TestMain(m *testing.M) {
 	notifytest.ServeChild()
-	if os.Getenv(helperEnv) != "" {
-		os.Exit(helperMain())
-	}
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if left := leftovers(); len(left) > 0 {
-			fmt.Fprintf(os.Stderr, "files left in /dev/shm: %v\n", left)
-			for _, f := range left {
-				_ = os.Remove(f)
-			}
-			if code == 0 {
-				code = 1
-			}
-		}
-		os.Exit(code)
-	}))
-}
-
-func leftovers() []string {
-	all, _ := filepath.Glob("/dev/shm/sem.*")
-	var left []string
-	for _, f := range all {
-		if strings.Contains(f, namePrefix) {
-			left = append(left, f)
-		}
-	}
-	return left
+	testsupport.Main(m, testsupport.MainConfig{ChildEnv: helperEnv, Child: helperMain, Prefix: namePrefix})
 }
 
 // uniqueName returns a fresh name and unlinks it when the test ends.
 func uniqueName(t testing.TB) string {
 	t.Helper()
-	name := namePrefix + strconv.FormatInt(nameCounter.Add(1), 10)
+	name := names.New()
 	t.Cleanup(func() { _ = semaphore.Unlink(name) })
 	return name
 }
