@@ -72,6 +72,13 @@
 // ([ErrClientGone]) or when the request ring goes quiet; it drops what the
 // dead client left, then waits for a new client and carries on.
 //
+// Between clients the last one's response ring may still be there, under
+// the name, while that client closes. The server tells it from the next
+// client's by the segment's identity (its inode, not its name) and does not
+// take it for a new client. A request the server cannot attribute for sure
+// (the first one read in a session whose client is already gone, while a
+// newer client is connected) is kept for the next session, never dropped.
+//
 // [Server.Close] stops Serve (waiting for a running handler: handlers should
 // watch their context) and removes NAME_request; [Client.Close] removes
 // NAME_response. Nothing is left in /dev/shm, and the name can be listened

@@ -31,6 +31,7 @@ type options struct {
 	errorLog      func(error)
 	errorResponse func(req Request, err error) []byte
 	onInit        func(metadata []byte)
+	connectHook   func() // tests: called after each look for a client's response ring
 }
 
 func buildOptions(opts []Option) options {

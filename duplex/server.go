@@ -137,15 +137,20 @@ func (s *Server) report(err error) {
 }
 
 // serve is the loop over clients. carry holds a request already read that
-// belongs to the next client (one that connected as the last left).
+// belongs to the next client (one that connected as the last left). last
+// is the response ring of the session that ended: its client is done, but
+// the ring may still be there while that client closes, and must not be
+// taken for the next client's.
 func (s *Server) serve(ctx context.Context, h Handler) error {
 	var carry ring.Frame
 	defer func() { carry.Release() }()
+	var last ring.BufferID
 	for {
-		w, err := s.awaitClient(ctx)
+		w, err := s.awaitClient(ctx, last, &carry)
 		if err != nil {
 			return err
 		}
+		last = w.BufferID()
 		err = s.session(ctx, w, h, &carry)
 		w.Close()
 		if err != nil {
@@ -154,8 +159,9 @@ func (s *Server) serve(ctx context.Context, h Handler) error {
 	}
 }
 
-// awaitClient connects to the client's response ring, polling.
-func (s *Server) awaitClient(ctx context.Context) (*ring.Writer, error) {
+// awaitClient connects to the client's response ring, polling. It passes
+// over last, the response ring of the client served before (see serve).
+func (s *Server) awaitClient(ctx context.Context, last ring.BufferID, carry *ring.Frame) (*ring.Writer, error) {
 	var deadline time.Time
 	if s.o.clientWait > 0 {
 		deadline = time.Now().Add(s.o.clientWait)
@@ -163,10 +169,17 @@ func (s *Server) awaitClient(ctx context.Context) (*ring.Writer, error) {
 	tick := time.NewTicker(ConnectPollInterval)
 	defer tick.Stop()
 	for {
-		if err := s.dropOrphans(); err != nil {
+		if err := s.dropOrphans(carry); err != nil {
 			return nil, err
 		}
 		w, err := ring.Connect(s.name+"_response", s.o.ringOpts...)
+		if err == nil && !last.IsZero() && w.BufferID() == last {
+			w.Close()
+			err = errors.New("only the last client's response ring is there")
+		}
+		if s.o.connectHook != nil {
+			s.o.connectHook()
+		}
 		if err == nil {
 			return w, nil
 		}
@@ -184,13 +197,25 @@ func (s *Server) awaitClient(ctx context.Context) (*ring.Writer, error) {
 	}
 }
 
+// writerAlive reports whether a client is connected to the request ring.
+func (s *Server) writerAlive() bool {
+	pid := s.r.OIEB().WriterPID.Load()
+	return pid != 0 && pidAlive(pid)
+}
+
 // dropOrphans drops the requests of a client that went away before it
 // could be answered (it left before the server found its response ring):
 // while no live writer is recorded in the request ring, what is in it has
 // nobody to go back to, and answering it to the next client would
-// misalign that client's responses.
-func (s *Server) dropOrphans() error {
-	for s.r.Available() && !pidAlive(s.r.OIEB().WriterPID.Load()) {
+// misalign that client's responses. A carried request is dropped on the
+// same grounds: its client, the last to connect, left.
+func (s *Server) dropOrphans(carry *ring.Frame) error {
+	if carry.Valid() && !s.writerAlive() {
+		s.report(fmt.Errorf("%w: dropping request %d of a client that left unanswered", ErrClientGone, carry.Seq()))
+		carry.Release()
+		*carry = ring.Frame{}
+	}
+	for s.r.Available() && !s.writerAlive() {
 		f, err := s.r.ReadFrame(context.Background())
 		if err != nil {
 			if errors.Is(err, ring.ErrWriterDead) || errors.Is(err, ring.ErrWriterClosed) {
@@ -241,12 +266,22 @@ func (s *Server) session(ctx context.Context, w *ring.Writer, h Handler, carry *
 			*carry = f
 			return nil
 		}
-		lastSeq = f.Seq()
 		if !client.alive() {
+			if lastSeq == 0 && s.writerAlive() && !w.IsCurrent() {
+				// Nothing of this session was read yet and its client
+				// is gone, but a live client writes requests and the
+				// response ring we hold is no longer the one under the
+				// name: this may be a newer client's first request.
+				// It is kept for the next session, not dropped.
+				*carry = f
+				return nil
+			}
+			lastSeq = f.Seq()
 			f.Release()
 			s.report(fmt.Errorf("%w: dropping request %d", ErrClientGone, lastSeq))
 			return s.drain(ctx, w, lastSeq, carry)
 		}
+		lastSeq = f.Seq()
 		rw.state, rw.err = stateNone, nil
 		herr := h(ctx, Request{f}, rw)
 		// A reservation left uncommitted cannot be taken back but by
