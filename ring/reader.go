@@ -48,6 +48,10 @@ type Reader struct {
 	frames       uint64 // frames read, for Stats
 	spaceBatches uint64 // flushes that returned space, for Stats
 	flushAt      uint64 // publish released space once this much is pending
+	// flushFirst: the last wait with space pending outlasted
+	// unflushedWait, so the next one returns the space before it waits
+	// (see waitData).
+	flushFirst bool
 
 	// Frames handed out but not released yet, plus wasted tails waiting for
 	// the frames before them: space is returned to the writer strictly in
@@ -301,9 +305,25 @@ func (r *Reader) ReadFrame(ctx context.Context) (Frame, error) {
 // that keeps up with its writer would otherwise return space after every
 // frame); then it is returned, so a writer waiting for space is never
 // kept waiting on a reader that waits for data.
+//
+// When a wait has slept through that window, frames are arriving slower
+// than it, and waiting it out before each sleep would cost a sleeping
+// notifier two sleeps per frame (one that ends at unflushedWait to return
+// the space, one for the frame). So the next waits return the space first
+// and then wait once, until a wait ends inside the window again. Returning
+// space early is always safe; it only gives up the batching that a fast
+// stream needs, which a slow one does not.
 func (r *Reader) waitData(ctx context.Context) error {
 	deadline, hasDeadline := ctx.Deadline()
 	flushed := !r.needsFlush()
+	var flushedAt time.Time // set when the space went back before the wait
+	if !flushed && r.flushFirst {
+		if err := r.flush(); err != nil {
+			return err
+		}
+		flushed, flushedAt = true, time.Now()
+	}
+	sleepsBefore := r.notifierSleeps(flushed)
 	for {
 		slice := r.opts.liveness
 		if !flushed {
@@ -321,13 +341,19 @@ func (r *Reader) waitData(ctx context.Context) error {
 			return errorf("zerobuffer: wait for data: %w", err)
 		}
 		if ok {
+			if !flushedAt.IsZero() && time.Since(flushedAt) < unflushedWait {
+				r.flushFirst = false // the frames came back within the window
+			}
 			return nil
 		}
 		if !flushed {
 			if err := r.flush(); err != nil {
 				return err
 			}
-			flushed = true
+			// Only a window that slept costs a sleep: a notifier that
+			// spun through it (hybrid, adaptive at short gaps) keeps
+			// its spin for the frame that comes just after the window.
+			flushed, r.flushFirst = true, r.notifierSleeps(false) != sleepsBefore
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -337,6 +363,20 @@ func (r *Reader) waitData(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// notifierSleeps is the notifier's count of sleeping calls (notify.Stats),
+// or 0 when skip is set or the notifier keeps no counters: a notifier
+// without them is never taken to have slept in waitData's window, and
+// keeps waiting it out.
+func (r *Reader) notifierSleeps(skip bool) uint64 {
+	if skip {
+		return 0
+	}
+	if sr, ok := r.notifier.(notify.StatsReporter); ok {
+		return sr.Stats().Sleeps
+	}
+	return 0
 }
 
 // checkWriter turns a quiet ring into an error when the writer is gone:

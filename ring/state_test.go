@@ -228,3 +228,56 @@ func TestReleasedSpaceIsReturnedBeforeTheReaderWaits(t *testing.T) {
 		assert.Equal(t, uint64(52), o.PayloadReadPos.Load())
 	})
 }
+
+// TestSlowFramesReturnSpaceBeforeTheWait: once a wait has slept through
+// unflushedWait, the next wait returns the released space first and waits
+// once, instead of waiting out the window (a timed-out wait of its own)
+// and then waiting again. A sleeping notifier saves a sleep per frame.
+func TestSlowFramesReturnSpaceBeforeTheWait(t *testing.T) {
+	forEachNotifier(t, func(t *testing.T, notifier string) {
+		r, w := pair(t, Config{PayloadSize: 1 << 20}, withNotifier(t, notifier))
+		o := r.OIEB()
+		wait := func() {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			_, err := r.ReadFrame(ctx)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		}
+		readOne := func() {
+			t.Helper()
+			require.NoError(t, writeFrames(w, 1, constSize(10)))
+			f, err := r.ReadFrame(context.Background())
+			require.NoError(t, err)
+			require.NoError(t, f.Release())
+			require.Less(t, o.PayloadFreeBytes.Load(), r.PayloadSize(), "a 26-byte frame is under the threshold")
+		}
+
+		// No wait yet has outlasted the window: the first one waits it
+		// out, returns the space, and waits again.
+		readOne()
+		before := r.Stats().Timeouts
+		wait()
+		assert.Equal(t, uint64(2), r.Stats().Timeouts-before, "the window's wait, then the wait for the deadline")
+		assert.Equal(t, r.PayloadSize(), o.PayloadFreeBytes.Load())
+
+		// A notifier that slept through that window returns the space
+		// first next time and waits once. One that spun through it keeps
+		// the window (its spin covers a frame just after it): spin and
+		// yield never sleep; semaphore (20 µs of spin) and futex always
+		// sleep inside 50 µs; hybrid, backoff and adaptive depend on
+		// their budgets and are checked for the space only.
+		readOne()
+		before = r.Stats().Timeouts
+		wait()
+		switch got := r.Stats().Timeouts - before; notifier {
+		case "semaphore", "futex":
+			assert.Equal(t, uint64(1), got, "one wait, the space returned before it")
+		case "spin", "yield":
+			assert.Equal(t, uint64(2), got, "the window kept: it never slept")
+		default:
+			assert.Contains(t, []uint64{1, 2}, got)
+		}
+		assert.Equal(t, r.PayloadSize(), o.PayloadFreeBytes.Load())
+	})
+}
