@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -55,13 +54,7 @@ func placedResults() *benchResults {
 
 func TestCSVPlacementColumns(t *testing.T) {
 	r := placedResults()
-	path := filepath.Join(t.TempDir(), "results.csv")
-	require.NoError(t, writeCSV(path, r))
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := csvOf(t, r)
 	col := map[string]int{}
 	for i, h := range rows[0] {
 		col[h] = i

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -315,13 +314,7 @@ func TestLatencyJSONShape(t *testing.T) {
 
 func TestLatencyCSVShape(t *testing.T) {
 	r := latencySample()
-	path := filepath.Join(t.TempDir(), "results.csv")
-	require.NoError(t, writeCSV(path, r))
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := csvOf(t, r)
 	header := csvFullHeader()
 	require.Equal(t, header, rows[0])
 	col := map[string]int{}

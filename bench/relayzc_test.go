@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,13 +45,7 @@ func TestRelayZeroCopyRows(t *testing.T) {
 	// 700µs copying, 350µs zero-copy: 0.50×.
 	assert.Regexp(t, `semaphore +1000 +700µs +1\.15× +350µs +1\.14× +0\.50×`, out)
 
-	path := filepath.Join(t.TempDir(), "results.csv")
-	require.NoError(t, writeCSV(path, r))
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := csvOf(t, r)
 	stages := map[string]int{}
 	for _, row := range rows[1:] {
 		stages[row[0]]++

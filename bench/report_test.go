@@ -165,13 +165,7 @@ func TestBenchJSONShape(t *testing.T) {
 
 func TestBenchCSVShape(t *testing.T) {
 	r := sampleResults()
-	path := filepath.Join(t.TempDir(), "results.csv")
-	require.NoError(t, writeCSV(path, r))
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := csvOf(t, r)
 	require.NotEmpty(t, rows)
 	assert.Equal(t, csvFullHeader(), rows[0])
 	want := len(r.Floors.PingPong) + len(r.Floors.Memcpy) + len(r.PingPong) + len(r.Stream) + len(r.Relay) + len(r.Idle)
@@ -224,4 +218,23 @@ func TestWriteOutputs(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, st.Size())
 	}
+}
+
+// csvOf writes r's CSV into a temporary file and reads it back.
+func csvOf(t *testing.T, r *benchResults) [][]string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "results.csv")
+	require.NoError(t, writeCSV(path, r))
+	return readCSV(t, path)
+}
+
+// readCSV reads a CSV file the bench wrote.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
 }

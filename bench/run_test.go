@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -182,11 +181,7 @@ func TestBenchQuickEndToEnd(t *testing.T) {
 		require.NotNil(t, k.Counters, k.Notifier)
 	}
 
-	f, err := os.Open(filepath.Join(dir, "results.csv"))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
+	rows := readCSV(t, filepath.Join(dir, "results.csv"))
 	assert.Len(t, rows, 1+3+2+3+6+2+2+3+6+6)
 
 	for _, name := range []string{"pingpong-64B.svg", "stream-throughput.svg", "stream-frames.svg", "relay-latency.svg",

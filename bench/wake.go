@@ -160,38 +160,9 @@ func (e *Engine) wake(notifier string, gaps []time.Duration, samples []int) ([]W
 	if err := c.send("go"); err != nil {
 		return nil, err
 	}
-	hists := make([]*latencyHist, len(gaps))
-	seen := make([][]float64, len(gaps)) // gaps seen between sends
-	stats := make([]notify.Stats, len(gaps))
-	for i := range hists {
-		hists[i] = newLatencyHist()
-	}
-	snap := r.Stats()
-	var lastSent int64
-	for {
-		f, err := r.ReadFrame(e.ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
-		}
-		now := monoNow()
-		sent, phase, index := openLoopHeader(f.Bytes())
-		if err := f.Release(); err != nil {
-			return nil, err
-		}
-		s := r.Stats()
-		if phase == olQuit {
-			break
-		}
-		k := int(index >> 32)
-		if phase == olMeasured {
-			if k >= len(gaps) {
-				return nil, fmt.Errorf("wake: frame of gap %d of %d", k, len(gaps))
-			}
-			hists[k].RecordNs(now - sent)
-			seen[k] = append(seen[k], float64(sent-lastSent))
-			stats[k] = stats[k].Add(statsSub(s, snap))
-		}
-		snap, lastSent = s, sent
+	got, err := e.readWakeFrames(r, c, len(gaps))
+	if err != nil {
+		return nil, err
 	}
 	placed := c.resample()
 	var rep wakeWriterReport
@@ -206,11 +177,54 @@ func (e *Engine) wake(notifier string, gaps []time.Duration, samples []int) ([]W
 	}
 	out := make([]WakeFigures, len(gaps))
 	for k, g := range gaps {
-		l := hists[k].Summary()
-		out[k] = WakeFigures{Gap: g, Latency: l, GapP50Ns: median(seen[k]), Placement: placed,
-			Counters: newOpCounters(l.Count, stats[k], rep.Stats[k])}
+		l := got.hists[k].Summary()
+		out[k] = WakeFigures{Gap: g, Latency: l, GapP50Ns: median(got.seen[k]), Placement: placed,
+			Counters: newOpCounters(l.Count, got.stats[k], rep.Stats[k])}
 	}
 	return out, nil
+}
+
+// wakeFrames are the wake stage's measured frames, by gap: their
+// latencies, the gaps seen between sends, and the reader's counters.
+type wakeFrames struct {
+	hists []*latencyHist
+	seen  [][]float64
+	stats []notify.Stats
+}
+
+// readWakeFrames reads the wake writer's frames until it quits.
+func (e *Engine) readWakeFrames(r *ring.Reader, c *benchChild, gaps int) (wakeFrames, error) {
+	w := wakeFrames{hists: make([]*latencyHist, gaps), seen: make([][]float64, gaps), stats: make([]notify.Stats, gaps)}
+	for i := range w.hists {
+		w.hists[i] = newLatencyHist()
+	}
+	snap := r.Stats()
+	var lastSent int64
+	for {
+		f, err := r.ReadFrame(e.ctx)
+		if err != nil {
+			return wakeFrames{}, fmt.Errorf("read: %w (%v)", err, c.stderr.String())
+		}
+		now := monoNow()
+		sent, phase, index := openLoopHeader(f.Bytes())
+		if err := f.Release(); err != nil {
+			return wakeFrames{}, err
+		}
+		s := r.Stats()
+		if phase == olQuit {
+			return w, nil
+		}
+		k := int(index >> 32)
+		if phase == olMeasured {
+			if k >= gaps {
+				return wakeFrames{}, fmt.Errorf("wake: frame of gap %d of %d", k, gaps)
+			}
+			w.hists[k].RecordNs(now - sent)
+			w.seen[k] = append(w.seen[k], float64(sent-lastSent))
+			w.stats[k] = w.stats[k].Add(statsSub(s, snap))
+		}
+		snap, lastSent = s, sent
+	}
 }
 
 // Wake measures notifier's latency of a frame after an idle gap,

@@ -645,15 +645,10 @@ func registerDuplex(r *Registry) {
 		// Seen from the client (where the step is routed): every response
 		// byte is the transform of the request byte as sent, so the handler
 		// read the request frame unaltered.
-		dc, err := w.duplexClient()
+		req, resp, err := w.lastExchange()
 		if err != nil {
 			return err
 		}
-		if len(dc.responses) == 0 {
-			return errors.New("no response was received")
-		}
-		i := len(dc.responses) - 1
-		req, resp := dc.sent[i], dc.responses[i]
 		for j := range req {
 			if resp[j]^req[j] != 0xFF {
 				return fmt.Errorf("byte %d of the response does not come from the request as sent", j)
@@ -662,15 +657,11 @@ func registerDuplex(r *Registry) {
 		return nil
 	})
 	r.add(Then, `the server handler returns new response data`, func(_ context.Context, w *world, _ []string) error {
-		dc, err := w.duplexClient()
+		req, resp, err := w.lastExchange()
 		if err != nil {
 			return err
 		}
-		if len(dc.responses) == 0 {
-			return errors.New("no response was received")
-		}
-		i := len(dc.responses) - 1
-		if bytes.Equal(dc.responses[i], dc.sent[i]) {
+		if bytes.Equal(resp, req) {
 			return errors.New("the response is the request echoed, not new data")
 		}
 		return nil
@@ -828,4 +819,17 @@ func (w *world) responseWrite(ctx context.Context) (responseSeen, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
+}
+
+// lastExchange is the client's last request and the response it got.
+func (w *world) lastExchange() (req, resp []byte, err error) {
+	dc, err := w.duplexClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(dc.responses) == 0 {
+		return nil, nil, errors.New("no response was received")
+	}
+	i := len(dc.responses) - 1
+	return dc.sent[i], dc.responses[i], nil
 }

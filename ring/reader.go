@@ -323,7 +323,10 @@ func (r *Reader) waitData(ctx context.Context) error {
 		}
 		flushed, flushedAt = true, time.Now()
 	}
-	sleepsBefore := r.notifierSleeps(flushed)
+	var sleepsBefore uint64 // a notifier without counters never counts as asleep
+	if !flushed {
+		sleepsBefore = r.Stats().Sleeps
+	}
 	for {
 		slice := r.opts.liveness
 		if !flushed {
@@ -353,7 +356,7 @@ func (r *Reader) waitData(ctx context.Context) error {
 			// Only a window that slept costs a sleep: a notifier that
 			// spun through it (hybrid, adaptive at short gaps) keeps
 			// its spin for the frame that comes just after the window.
-			flushed, r.flushFirst = true, r.notifierSleeps(false) != sleepsBefore
+			flushed, r.flushFirst = true, r.Stats().Sleeps != sleepsBefore
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -363,20 +366,6 @@ func (r *Reader) waitData(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-// notifierSleeps is the notifier's count of sleeping calls (notify.Stats),
-// or 0 when skip is set or the notifier keeps no counters: a notifier
-// without them is never taken to have slept in waitData's window, and
-// keeps waiting it out.
-func (r *Reader) notifierSleeps(skip bool) uint64 {
-	if skip {
-		return 0
-	}
-	if sr, ok := r.notifier.(notify.StatsReporter); ok {
-		return sr.Stats().Sleeps
-	}
-	return 0
 }
 
 // checkWriter turns a quiet ring into an error when the writer is gone:

@@ -232,6 +232,23 @@ func expectWriterDead(t *testing.T, sr *streamReader, committed uint64, killed t
 	t.Logf("ErrWriterDead %v after the kill, %d committed frames all read intact", time.Since(killed).Round(time.Millisecond), committed)
 }
 
+// killReaderAfter starts a reader child in role, writes sp.Before frames
+// to it, kills it once it prints marker, and checks that the writer
+// reports it dead.
+func killReaderAfter(t *testing.T, sp *streamSpec, role, marker string) (*ring.Writer, *streamWriter) {
+	c := startChild(t, role, sp)
+	c.Expect("READY")
+	w, err := connect(sp)
+	require.NoError(t, err)
+	t.Cleanup(func() { w.Close() })
+	sw := newStreamWriter(w, sp)
+	require.NoError(t, errors.Join(sw.start(), sw.writeN(1, sp.Before)))
+	c.Expect(marker)
+	c.Kill()
+	expectReaderDead(t, sw, sp.Before+1, time.Now())
+	return w, sw
+}
+
 // expectReaderDead writes on until the ring fills and wants ErrReaderDead.
 func expectReaderDead(t *testing.T, sw *streamWriter, next uint64, killed time.Time) uint64 {
 	t.Helper()
@@ -358,29 +375,11 @@ var faultCases = []struct {
 		afterWriterDeath(t, r, sp)
 	}},
 	{"reader-killed-holding", func(t *testing.T, sp *streamSpec) {
-		c := startChild(t, "reader-hold", sp)
-		c.Expect("READY")
-		w, err := connect(sp)
-		require.NoError(t, err)
-		t.Cleanup(func() { w.Close() })
-		sw := newStreamWriter(w, sp)
-		require.NoError(t, errors.Join(sw.start(), sw.writeN(1, sp.Before)))
-		c.Expect("HOLDING ")
-		c.Kill()
-		expectReaderDead(t, sw, sp.Before+1, time.Now())
+		_, sw := killReaderAfter(t, sp, "reader-hold", "HOLDING ")
 		takeOver(t, sp, sw) // the old writer is still connected
 	}},
 	{"reader-killed-waiting", func(t *testing.T, sp *streamSpec) {
-		c := startChild(t, "reader-blocked", sp)
-		c.Expect("READY")
-		w, err := connect(sp)
-		require.NoError(t, err)
-		t.Cleanup(func() { w.Close() })
-		sw := newStreamWriter(w, sp)
-		require.NoError(t, errors.Join(sw.start(), sw.writeN(1, sp.Before)))
-		c.Expect("WAITING ")
-		c.Kill()
-		expectReaderDead(t, sw, sp.Before+1, time.Now())
+		w, _ := killReaderAfter(t, sp, "reader-blocked", "WAITING ")
 		require.NoError(t, w.Close())
 		takeOver(t, sp, nil)
 	}},
